@@ -1,0 +1,7 @@
+"""gazejax: 3D-aware gaze redirection in JAX/Flax.
+
+Conventions (see README): gaze and head angles are ``(pitch, yaw)`` in radians,
+OpenCV camera frame; images are float32 NHWC RGB in [0, 1].
+"""
+
+__version__ = "0.1.0"

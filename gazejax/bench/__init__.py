@@ -1,0 +1,14 @@
+"""Benchmarks behind ``gazejax bench NAME --json OUT``.
+
+Each benchmark is a module ``gazejax.bench.<name>`` defining
+``add_arguments(parser)`` (optional) and ``run(args) -> list[dict]``; every
+record is built with :func:`gazejax.bench.timing.record`.
+"""
+
+BENCHMARKS = {
+    "synthgaze": "SynthGaze images/s at 128^2 and 512^2",
+    "render": "EG3D-style tri-plane render, forward and forward+backward, JAX vs PyTorch",
+    "l2cs": "L2CS ResNet-50 at 448^2, JAX vs PyTorch",
+    "livegaze": "LiveGaze encode/render/total latency at 512^2",
+    "gazenerf": "GazeNeRF training step and per-subject fit",
+}

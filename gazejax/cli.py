@@ -1,0 +1,56 @@
+"""The ``gazejax`` command: one subcommand per module in ``gazejax.commands``.
+
+Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)``
+and ``run(args) -> int``. Modules are imported only when their subcommand
+runs, so ``gazejax --help`` stays fast and does not start JAX.
+"""
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "synthgaze": "build the SynthGaze dataset (and a preview contact sheet)",
+    "train": "train a model from an ml_collections config",
+    "evaluate": "evaluate a trained model",
+    "redirect": "redirect the gaze in a face image",
+    "convert": "convert a PyTorch checkpoint to a Flax/orbax checkpoint",
+    "estimate": "estimate gaze with a converted or trained estimator",
+    "bench": "run a benchmark and write its JSON records",
+}
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line, without a traceback."""
+
+
+def _module(name):
+    return importlib.import_module(f"gazejax.commands.{name}")
+
+
+def build_parser(argv):
+    parser = argparse.ArgumentParser(
+        prog="gazejax", description="3D-aware gaze redirection in JAX/Flax."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, help_text in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == wanted:
+            _module(name).add_arguments(p)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return _module(args.command).run(args) or 0
+    except UsageError as e:
+        print(f"gazejax {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``gazejax`` command (see ``gazejax.cli``)."""

@@ -1,0 +1,34 @@
+"""``gazejax bench NAME --json OUT``: run a benchmark, print and write its records."""
+
+import importlib
+import json
+import pathlib
+
+from gazejax.bench import BENCHMARKS
+from gazejax.cli import UsageError
+
+HELP = "run a benchmark and write its JSON records"
+
+
+def add_arguments(parser):
+    parser.add_argument("name", help="one of: " + ", ".join(BENCHMARKS))
+    parser.add_argument("--json", required=True, help="output file (JSON list of records)")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per measurement (>= 10)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small shapes and few runs (smoke test only)"
+    )
+
+
+def run(args):
+    if args.name not in BENCHMARKS:
+        raise UsageError(f"unknown benchmark {args.name!r}; choose from {', '.join(BENCHMARKS)}")
+    out = pathlib.Path(args.json)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    module = importlib.import_module(f"gazejax.bench.{args.name}")
+    records = module.run(args)
+    text = json.dumps(records, indent=2)
+    out.write_text(text + "\n")
+    for rec in records:
+        print(json.dumps(rec))
+    return 0

@@ -1,0 +1,1 @@
+"""Generic trainer and the per-method training steps that plug into it."""
