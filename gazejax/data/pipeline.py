@@ -1,8 +1,8 @@
 """The grain input pipeline: random-access records -> per-process float32 batches.
 
 Batch ``step`` is a pure function of (seed, step, process): the global sample
-stream is an epoch-wise reshuffled order of the records (``grain`` shuffle +
-repeat, reseeded each epoch); in pair mode each position also draws its
+stream visits every record once per epoch, in a fresh permutation per epoch
+(:class:`EpochOrder`); in pair mode each position also draws its
 redirection target with a per-position RNG (:class:`~gazejax.data.pairing.PairSampler`).
 Global batch ``step`` holds stream positions ``[step * B, (step + 1) * B)``;
 process ``p`` reads only its contiguous slice of them, so the global batch does
@@ -23,7 +23,7 @@ import numpy as np
 from gazejax.data import pairing
 
 # Far beyond any training run; grain datasets need a length.
-_NUM_STEPS = 2**40
+_STREAM_LENGTH = 2**62
 
 
 def to_float(record):
@@ -38,6 +38,28 @@ def to_float(record):
         return value.astype(np.float32) / 255.0
 
     return {key: convert(key, value) for key, value in record.items()}
+
+
+class EpochOrder:
+    """Stream position -> record index: a new permutation of the records each epoch.
+
+    (grain's own ``shuffle`` costs milliseconds per element on datasets of a
+    few dozen records, i.e. on every tiny config; one cached numpy
+    permutation per epoch does not.)
+    """
+
+    def __init__(self, num_records, seed):
+        self._num_records = num_records
+        self._seed = seed
+        self._cached = (None, None)  # (epoch, permutation); batches rarely span two epochs
+
+    def __call__(self, position):
+        epoch, offset = divmod(position, self._num_records)
+        cached_epoch, permutation = self._cached
+        if cached_epoch != epoch:
+            permutation = np.random.default_rng([self._seed, epoch]).permutation(self._num_records)
+            self._cached = (epoch, permutation)
+        return int(permutation[offset])
 
 
 class Pipeline:
@@ -81,7 +103,7 @@ class Pipeline:
         self._first = process_index * self.local_batch_size
         self._num_threads = num_threads
 
-        order = grain.MapDataset.range(len(source)).shuffle(seed=seed).repeat()
+        order = grain.MapDataset.range(_STREAM_LENGTH).map(EpochOrder(len(source), seed))
         if pairs:
             index = pairing.build_index(source) if index is None else index
             sampler = pairing.PairSampler(index, same_camera)
@@ -92,7 +114,9 @@ class Pipeline:
         else:
             records = order.map(lambda i: to_float(source[i]))
         self._records = records
-        self._batches = grain.MapDataset.range(_NUM_STEPS).map(self.local_batch)
+        self._batches = grain.MapDataset.range(_STREAM_LENGTH // global_batch_size).map(
+            self.local_batch
+        )
 
     def positions(self, step):
         """Global stream positions of this process's rows of batch ``step``."""
@@ -128,10 +152,13 @@ def default_data_dir():
 def open_source(data_config, split):
     """The random-access source of ``split`` named by a config's ``data`` group.
 
-    ``data.builder == "synthgaze"`` reads (building first if needed)
-    ``gazejax.data.synthgaze_tfds``; ``"package.module:function"`` calls
-    ``function(data_config, split, data_dir)``, the hook for other datasets and
-    for tests.
+    ``data.builder`` is one of
+      ``"synthgaze"``: ``gazejax.data.synthgaze_tfds``, rendered first if needed;
+      ``"tfds:NAME/CONFIG"``: any prepared TFDS dataset (array_record) in
+      ``data.dir``, e.g. one written by ``data_prep/``; read from its files, so
+      its builder class need not be imported;
+      ``"package.module:function"``: ``function(data_config, split, data_dir)``,
+      the hook for anything else (and for tests).
 
     Returns:
       (source, index_cache_path): the sequence of record dicts and where the
@@ -152,10 +179,17 @@ def open_source(data_config, split):
         )
         source = synthgaze_tfds.data_source(data_dir, name, split)
         return source, data_dir / "gazejax_index" / f"synthgaze_{name}_{split}.npz"
+    if data_config.builder.startswith("tfds:"):
+        import tensorflow_datasets as tfds
+
+        name = data_config.builder.removeprefix("tfds:")
+        source = tfds.data_source(name, split=split, data_dir=str(data_dir))
+        return source, data_dir / "gazejax_index" / f"{name.replace('/', '_')}_{split}.npz"
     module_name, sep, function = data_config.builder.partition(":")
     if not sep:
         raise ValueError(
-            f"unknown data.builder {data_config.builder!r}: use 'synthgaze' or 'module:function'"
+            f"unknown data.builder {data_config.builder!r}: "
+            "use 'synthgaze', 'tfds:NAME/CONFIG' or 'module:function'"
         )
     source = getattr(importlib.import_module(module_name), function)(data_config, split, data_dir)
     return source, None

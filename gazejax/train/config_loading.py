@@ -21,8 +21,11 @@ Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
     data              ConfigDict, read by :func:`gazejax.data.pipeline.make_pipeline`:
         builder       "synthgaze", or "package.module:function" returning a
                       random-access source for (data_config, split, data_dir)
-        config_name   the SynthGaze builder config, e.g. "r32" (built on first use)
-        dir           dataset root; "" = $GAZEJAX_DATA or ~/gazejax_data
+        resolution, identities, frames, views, test_identities, seed
+                      the SynthGaze build (rendered into ``dir`` on first use;
+                      test_identities None = a fifth)
+        dir           dataset root; "" = $GAZEJAX_DATA or ~/gazejax_data. The
+                      pairing index is cached in <dir>/gazejax_index/*.npz
         split         training split, e.g. "train"
         eval_split    split used by eval_step, e.g. "test"
         pairs         bool; yield {'source': rec, 'target': rec} redirection pairs

@@ -38,8 +38,15 @@ def _launched_by_cluster():
 
 
 def make_mesh():
-    """A 1-D mesh over all devices (all processes) with the ``'data'`` axis."""
-    return jax.make_mesh((jax.device_count(),), (DATA_AXIS,))
+    """A 1-D mesh over all devices (all processes) with the ``'data'`` axis.
+
+    The axis is ``Auto``: XLA propagates shardings inside the step, so model
+    code stays sharding-agnostic (with ``jax.make_mesh``'s ``Explicit``
+    default, sharded types leak into the models, e.g. into reshapes).
+    """
+    return jax.make_mesh(
+        (jax.device_count(),), (DATA_AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+    )
 
 
 def data_sharding(mesh):

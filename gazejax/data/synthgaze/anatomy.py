@@ -29,11 +29,11 @@ SKIN, LIPS, HAIR_CAP = 0, 1, 2
 SKIN_PRIMITIVES = {
     "cranium": ((0.0, 0.11, -0.07), (0.235, 0.29, 0.28), 0.0, HAIR_CAP),
     "jaw": ((0.0, -0.09, 0.0), (0.19, 0.25, 0.2), 0.0, SKIN),
-    "cheek_left": ((0.1, -0.08, 0.1), (0.085, 0.075, 0.085), 0.0, SKIN),
-    "cheek_right": ((-0.1, -0.08, 0.1), (0.085, 0.075, 0.085), 0.0, SKIN),
+    "cheek_left": ((0.1, -0.06, 0.085), (0.09, 0.085, 0.085), 0.0, SKIN),
+    "cheek_right": ((-0.1, -0.06, 0.085), (0.09, 0.085, 0.085), 0.0, SKIN),
     "brow": ((0.0, 0.1, 0.13), (0.2, 0.045, 0.08), 0.0, SKIN),
     "nose": ((0.0, -0.04, 0.2), (0.03, 0.085, 0.05), -0.3, SKIN),
-    "nose_tip": ((0.0, -0.09, 0.235), (0.032, 0.028, 0.03), 0.0, SKIN),
+    "nose_tip": ((0.0, -0.09, 0.228), (0.03, 0.025, 0.028), 0.0, SKIN),
     "upper_lip": ((0.0, -0.175, 0.17), (0.06, 0.02, 0.04), 0.0, LIPS),
     "lower_lip": ((0.0, -0.205, 0.165), (0.055, 0.02, 0.04), 0.0, LIPS),
     "chin": ((0.0, -0.27, 0.1), (0.07, 0.05, 0.07), 0.0, SKIN),
@@ -47,7 +47,7 @@ SKIN_MATERIALS = np.array([p[3] for p in SKIN_PRIMITIVES.values()], np.int32)
 PRIMITIVE_INDEX = {name: i for i, name in enumerate(SKIN_PRIMITIVES)}
 
 # Eyes: index 0 is the subject's LEFT eye (world +x), 1 the right eye.
-EYE_CENTRE_LEFT = (0.1, 0.03, 0.155)
+EYE_CENTRE_LEFT = (0.1, 0.03, 0.15)
 EYEBALL_RADIUS = 0.042
 # The lids are the part of a concentric sphere (1 mm thicker than the
 # eyeball) outside the eye opening; the eyeball shows through the opening.

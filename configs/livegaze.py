@@ -1,0 +1,131 @@
+"""LiveGaze / RTGaze (livegaze.txt): single-image 3D-aware gaze redirection.
+
+Variants:
+  paper      Live3D "normal" encoder at 512^2 in/out, EG3D renderer (128^2
+             neural render, 48+48 samples, SuperresolutionHybrid8XDC), paper's
+             loss weights (Sec. 4.1) and AdamW 1e-5 / 1e-5, batch 4, 50 epochs
+             of 14.4K images. Data: SynthGaze at 512^2 (200 identities).
+  paper_lt   the same with Live3D's lighter "LT" encoder.
+  synthgaze  a small model on SynthGaze at 128^2 (20 identities, in/out, 64^2
+             neural render, 2X super-resolution): trains on a CPU in ~30 min.
+  tiny       a few-minute CPU demo on SynthGaze at 64^2 (6 identities, no
+             super-resolution); also what the tests shrink further.
+
+Perceptual loss (Eq. 11): the paper uses ImageNet VGG16. Set
+``loss.perceptual_network='vgg16'`` and ``loss.perceptual_checkpoint`` to a
+directory written by ``gazejax convert vgg16 ...``. Without weights (the
+default here: 'none') the perceptual term is off and lambda_P is unused.
+The depth teacher (Eq. 10) is SynthGaze's true depth unless
+``loss.depth_teacher='package.module:factory'`` names a factory
+``factory(config) -> fn(frontal_image, camera) -> depth (N, h, w)``.
+"""
+
+import ml_collections
+
+VARIANTS = ("paper", "paper_lt", "synthgaze", "tiny")
+
+# Live3D sizes (shared/reference/livegaze_mggr_sted.md §A.2).
+_NORMAL = dict(lite=False, feature_channels=96, low_depth=5)
+_LITE = dict(lite=True, feature_channels=128, low_depth=2)
+
+
+def _encoder(**overrides):
+    encoder = dict(
+        lite=False, feature_channels=96, stem_channels=64, mid_channels=128, wide_channels=256,
+        token_dim=1024, low_depth=5, low_heads=4, final_heads=2, final_sr_ratio=2, mlp_ratio=2.0,
+        resnet_widths=(64, 128), resnet_blocks=(3, 4), aspp_channels=256, aspp_rates=(12, 24, 36),
+        gaze_tokens=16, gaze_hidden=256, gaze_frequencies=6, fusion_heads=4, fusion_head_dim=24,
+        triplane_channels=32,
+    )
+    encoder.update(overrides)
+    return encoder
+
+
+def get_config(variant="paper"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown livegaze variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    c = ml_collections.ConfigDict()
+    c.method = "gazejax.train.livegaze"
+    c.seed = 0
+    c.num_steps = 180_000  # 50 epochs x 14.4K images / batch 4 (Sec. 4.1)
+    c.batch_size = 4
+    c.log_every = 100
+    c.checkpoint_every = 5000
+    c.sample_every = 5000
+    c.keep_checkpoints = 3
+    c.best_metric = "psnr_face"
+    c.best_mode = "max"
+    c.data = ml_collections.ConfigDict(dict(
+        builder="synthgaze", resolution=512, identities=200, frames=20, views=9, test_identities=20,
+        seed=0, dir="", split="train", eval_split="test", pairs=True, same_camera=None, num_threads=2,
+    ))
+    c.eval = ml_collections.ConfigDict(dict(
+        num_batches=50,
+        # `gazejax convert`/trained estimator dir for gaze/head errors; "" = skip them
+        estimator="",
+    ))
+    c.model = ml_collections.ConfigDict(dict(
+        encoder=_encoder(**_NORMAL), neural_resolution=128, output_resolution=512, sr_variant="8XDC",
+        sr_widths=None, w_dim=512, decoder_hidden=64, ray_start=2.25, ray_end=3.3, n_coarse=48,
+        n_fine=48, box_warp=1.0, chunk_rays=None,
+    ))
+    c.optim = ml_collections.ConfigDict(dict(
+        encoder_lr=1e-5, renderer_lr=1e-5, weight_decay=0.01, b1=0.9, b2=0.999, clip_norm=0.0,
+    ))
+    c.loss = ml_collections.ConfigDict(dict(
+        reconstruction=1.0, face=1.0, eyes=2.0, depth=1.0, perceptual=0.8,  # Eqs. 6-7, Sec. 4.1
+        perceptual_network="none", perceptual_checkpoint="",
+        perceptual_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        perceptual_layer_weights=(1.0, 1.0, 1.0, 1.0),
+        depth_teacher="",
+    ))
+    if variant == "paper_lt":
+        c.model.encoder = _encoder(**_LITE)
+    elif variant == "synthgaze":
+        _synthgaze(c)
+    elif variant == "tiny":
+        _tiny(c)
+    return c
+
+
+def _synthgaze(c):
+    c.num_steps = 3000
+    c.batch_size = 8
+    c.log_every = 20
+    c.checkpoint_every = 500
+    c.sample_every = 500
+    c.data.update(dict(resolution=128, identities=20, frames=10, views=4, test_identities=4))
+    c.eval.num_batches = 10
+    c.model.encoder = _encoder(
+        feature_channels=24, stem_channels=24, mid_channels=32, wide_channels=64, token_dim=128,
+        low_depth=2, low_heads=2, final_heads=2, resnet_widths=(24, 48), resnet_blocks=(2, 2),
+        aspp_channels=48, aspp_rates=(2, 4, 6), gaze_tokens=8, gaze_hidden=64, fusion_heads=2,
+        fusion_head_dim=16, triplane_channels=16,
+    )
+    c.model.update(dict(
+        neural_resolution=64, output_resolution=128, sr_variant="2X", sr_widths=(32, 32), w_dim=64,
+        decoder_hidden=32, ray_start=2.2, ray_end=3.2, n_coarse=16, n_fine=16,
+    ))
+    c.optim.update(dict(encoder_lr=5e-4, renderer_lr=5e-4, clip_norm=1.0))
+
+
+def _tiny(c):
+    c.num_steps = 150
+    c.batch_size = 8
+    c.log_every = 10
+    c.checkpoint_every = 150
+    c.sample_every = 0
+    c.data.update(dict(resolution=64, identities=6, frames=4, views=2, test_identities=1))
+    c.data.num_threads = 0
+    c.eval.num_batches = 1
+    c.model.encoder = _encoder(
+        feature_channels=8, stem_channels=8, mid_channels=8, wide_channels=16, token_dim=32,
+        low_depth=1, low_heads=2, final_heads=2, resnet_widths=(8, 16), resnet_blocks=(1, 1),
+        aspp_channels=16, aspp_rates=(1, 2, 3), gaze_tokens=4, gaze_hidden=32, fusion_heads=2,
+        fusion_head_dim=8, triplane_channels=8,
+    )
+    c.model.update(dict(
+        neural_resolution=32, output_resolution=64, sr_variant="none", w_dim=16, decoder_hidden=32,
+        ray_start=2.2, ray_end=3.2, n_coarse=12, n_fine=12,
+    ))
+    c.optim.update(dict(encoder_lr=2e-3, renderer_lr=2e-3, clip_norm=1.0))

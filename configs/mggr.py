@@ -1,0 +1,112 @@
+"""MGGR (mggr.txt): coarse flow warping + residual refiner GAN on 64x64 eye patches.
+
+Variants:
+  paper          ColumbiaGaze eye patches as the paper (Sec. 4.1; data from
+                 ``python data_prep/columbia.py``): batch 8, Adam (0.5, 0.999),
+                 lr 1e-4 (MGGR-C) and 2e-4 (G, D), constant for 20k steps then
+                 linear decay to 0; lambda_1..6 = 5, 0.1, 100, 100, 10, 1.
+                 The paper gives no total; we train each stage 100k steps
+                 (Fig. 8's longest run).
+  synthgaze      the paper's model and weights on SynthGaze eye patches,
+                 20k + 20k steps (constant for the first 10k of each).
+  tiny           seconds on a CPU: 16x16 patches, narrow nets, 6 + 6 steps.
+  coarse_only    MGGR-C alone (the paper's "MGGRC", Table 1).
+  no_perceptual  without the VGG feature and style losses (Fig. 6/7 A).
+  no_residual    G outputs the image, not a residual (Fig. 6/7 B).
+  no_flow        the decoder outputs the image, not a flow (Fig. 6/7 C).
+  no_gazemap     guidance = the angle difference only (Fig. 6/7 D).
+  synthgaze_<ablation>  an ablation on SynthGaze.
+
+The perceptual terms need ``loss.vgg_checkpoint`` (``gazejax convert vgg16
+vgg16-397923af.pth --out DIR``); without it they are off (a warning says so).
+"""
+
+import ml_collections
+
+ABLATIONS = ("coarse_only", "no_perceptual", "no_residual", "no_flow", "no_gazemap")
+VARIANTS = ("paper", "tiny", "synthgaze") + ABLATIONS + tuple(f"synthgaze_{a}" for a in ABLATIONS)
+
+
+def _stages(c, coarse_steps, fine_steps, constant_steps):
+    c.schedule.coarse_steps, c.schedule.fine_steps = coarse_steps, fine_steps
+    c.optim.constant_steps = constant_steps
+    c.num_steps = coarse_steps + fine_steps
+
+
+def _ablate(c, ablation):
+    if ablation == "coarse_only":
+        _stages(c, c.schedule.coarse_steps, 0, c.optim.constant_steps)
+    elif ablation == "no_perceptual":
+        c.loss.g_feature = c.loss.g_style = 0.0
+    elif ablation == "no_residual":
+        c.model.residual = False
+    elif ablation == "no_flow":
+        c.model.predict_flow = False
+    elif ablation == "no_gazemap":
+        c.model.use_gazemap = False
+
+
+def get_config(variant="paper"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown mggr variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    c = ml_collections.ConfigDict()
+    c.method = "gazejax.train.mggr"
+    c.seed = 0
+    c.batch_size = 8
+    c.log_every = 100
+    c.checkpoint_every = 5000
+    c.sample_every = 5000
+    c.keep_checkpoints = 3
+    c.best_metric = "psnr"
+    c.best_mode = "max"
+    c.data = ml_collections.ConfigDict(dict(
+        builder="gazejax.data.columbia:make_source", dir="", split="train", eval_split="test",
+        pairs=True, same_camera=True, num_threads=2, eyes=("left", "right"),
+        # read by the synthgaze builder only
+        resolution=128, identities=200, frames=20, views=9, test_identities=20,
+    ))
+    c.model = ml_collections.ConfigDict(dict(
+        patch_size=64,
+        # largest |r_b - r_a| on ColumbiaGaze: V in +-10, H in +-15 degrees
+        angle_scale_deg=(20.0, 30.0),
+        use_gazemap=True, predict_flow=True, residual=True,
+        max_flow=16.0,  # pixels; a quarter of the patch
+        coarse_features=(32, 64, 128, 256),
+        generator_features=(64, 128, 256), generator_blocks=6,
+        discriminator_features=(64, 128, 256, 512), head_features=512,
+    ))
+    c.schedule = ml_collections.ConfigDict(dict(coarse_steps=0, fine_steps=0))
+    c.optim = ml_collections.ConfigDict(dict(coarse_lr=1e-4, lr=2e-4, b1=0.5, b2=0.999,
+                                             constant_steps=0))
+    _stages(c, 100_000, 100_000, 20_000)
+    c.loss = ml_collections.ConfigDict(dict(
+        d_gaze=5.0, g_recon=0.1, g_feature=100.0, g_style=100.0, g_gaze=10.0, g_adv=1.0,
+        vgg_checkpoint="",
+        # PRGAN's layers (the paper: "the 5th layer"; Gram style over layers j = 1..J)
+        content_layer="relu5_3", style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+    ))
+    c.eval = ml_collections.ConfigDict(dict(
+        num_batches=50,
+        bucket_deg=5.0, max_bucket_deg=50.0,  # Fig. 5: |d pitch| + |d yaw| groups 0..50
+        lpips_checkpoint="",  # `gazejax convert lpips ...`; "" = no LPIPS
+        estimator="",  # converted gaze-estimator dir for the gaze error; "" = none
+    ))
+
+    ablation = variant.removeprefix("synthgaze_")
+    if variant.startswith("synthgaze") or variant == "tiny":
+        c.data.update(dict(builder="synthgaze", resolution=64, identities=200, frames=20, views=9,
+                           test_identities=20))
+        # SynthGaze head-frame gaze spans +-25 (pitch) / +-35 (yaw) degrees
+        c.model.angle_scale_deg = (50.0, 70.0)
+        _stages(c, 20_000, 20_000, 10_000)
+    if variant == "tiny":
+        c.data.update(dict(identities=4, frames=2, views=2, test_identities=1, num_threads=0))
+        c.model.update(dict(patch_size=16, max_flow=4.0, coarse_features=(8, 16),
+                            generator_features=(8, 16), generator_blocks=1,
+                            discriminator_features=(8, 16), head_features=8))
+        c.eval.num_batches = 1
+        _stages(c, 6, 6, 3)
+        c.log_every, c.checkpoint_every, c.sample_every = 3, 12, 12
+    if ablation in ABLATIONS:
+        _ablate(c, ablation)
+    return c

@@ -1,0 +1,122 @@
+"""``gazejax bench gazenerf``: one GazeNeRF training step and one per-subject fit.
+
+Full size = the reference's network (64^2 x 258 feature maps, 64 samples,
+width 384, 512^2 images), batch 1, with all loss terms: VGG16 perceptual on
+three images and, for the fit, the functional loss through the VGG16 gaze
+estimator. The frozen networks get random weights (written as converted
+checkpoints to a temporary directory): the cost does not depend on them.
+The fit is ``fit.num_steps`` (75) full fine-tuning steps + the redirected
+render, one compiled function -- what the reference needs about a minute for.
+
+``--quick`` uses the :tiny config. A full-size fit on a CPU takes many
+minutes per run, so there ``fit_runs`` (default 2) replaces ``--runs`` and the
+record says so.
+"""
+
+import functools
+import tempfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gazejax import convert
+from gazejax.bench.timing import record, time_jax
+from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
+from gazejax.models.perceptual import VGGFeatures
+from gazejax.train import gazenerf, gazenerf_fitting
+from gazejax.train.config_loading import load_config
+
+CPU_FIT_RUNS = 2
+
+
+def add_arguments(parser):
+    parser.add_argument("--fit-runs", type=int, default=None,
+                        help=f"timed fits (default: --runs on accelerators, {CPU_FIT_RUNS} on CPU)")
+
+
+def reference_record(config, batch):
+    """A batch of synthetic h5-style records at the config's sizes (reference camera)."""
+    size = gazenerf.image_size(config)
+    rng = np.random.default_rng(0)
+    m = config.model
+    mask = np.zeros((batch, size, size), np.float32)
+    mask[:, size // 8:-size // 8, size // 8:-size // 8] = 1
+    eye = np.zeros_like(mask)
+    eye[:, size * 3 // 8:size // 2, size // 4:size * 3 // 4] = 1
+    f = 1039.36 * size / 512
+    rec = {
+        "image": rng.uniform(0, 1, (batch, size, size, 3)),
+        "face_mask": mask, "left_eye_mask": eye, "right_eye_mask": eye,
+        "gaze_head": rng.uniform(-0.3, 0.3, (batch, 2)),
+        "c2w_rotation": np.tile(np.diag([1.0, -1.0, -1.0]), (batch, 1, 1)),
+        "c2w_translation": np.tile([0.0255, 0.1288, 6.2085], (batch, 1)),
+        "intrinsics": np.tile([[f, 0, size / 2], [0, f, size / 2], [0, 0, 1]], (batch, 1, 1)),
+        "identity": np.zeros(batch, np.int32), "frame": np.zeros(batch, np.int32),
+        "view": np.arange(batch, dtype=np.int32),
+        "shape_code": rng.normal(size=(batch, m.iden_dim)),
+        "expression_code": rng.normal(size=(batch, m.expr_dim)),
+        "texture_code": rng.normal(size=(batch, m.text_dim)),
+        "illumination_code": rng.normal(size=(batch, m.illu_dim)),
+    }
+    return {k: jnp.asarray(v, jnp.int32 if v.dtype.kind == "i" else jnp.float32) for k, v in rec.items()}
+
+
+def _random_frozen_checkpoints(directory):
+    """Random-weight VGG16 and GazeNeRF estimator checkpoints -> (vgg dir, estimator dir)."""
+    x = jnp.zeros((1, 32, 32, 3))
+    vgg = VGGFeatures(layers=("conv5_3",), resize_to=None).init(jax.random.key(1), x)
+    est = GazeNeRFEstimator().init(jax.random.key(2), x)
+    convert.save(f"{directory}/vgg", {"network": "vgg16", "input_size": 224}, vgg)
+    convert.save(f"{directory}/est", {"network": "gazenerf-vgg-estimator", "convention": "gazenerf",
+                                      "input_size": 224}, est)
+    return f"{directory}/vgg", f"{directory}/est"
+
+
+def run(args):
+    variant = "tiny" if args.quick else "paper"
+    runs = 3 if args.quick else args.runs
+    on_cpu = jax.devices()[0].platform == "cpu"
+    fit_runs = getattr(args, "fit_runs", None) or (CPU_FIT_RUNS if on_cpu and not args.quick else runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        vgg_dir, est_dir = _random_frozen_checkpoints(tmp)
+        config = load_config(f"configs/gazenerf.py:{variant}", [
+            f"--config.loss.vgg_checkpoint={vgg_dir}", f"--config.loss.estimator_checkpoint={est_dir}",
+            "--config.model.iden_dim=100", "--config.model.expr_dim=79",
+            "--config.model.text_dim=100", "--config.model.illu_dim=27"])
+        batch = reference_record(config, 1)
+        state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+        step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config), donate_argnums=(0,))
+
+        def train_once(state_and_key):
+            new_state, metrics = step(*state_and_key)
+            return new_state, metrics["loss"]
+
+        # Donation consumes the state, so each call feeds the previous output back.
+        holder = [state]
+
+        def one_step():
+            holder[0], loss = train_once((holder[0], batch, jax.random.key(0)))
+            return loss
+
+        timing = time_jax(one_step, runs=runs)
+        size = gazenerf.image_size(config)
+        shapes = dict(image=[1, size, size, 3], featmap=[config.model.featmap_size] * 2 + [config.model.feature_channels],
+                      samples=config.model.num_samples, mlp_width=config.model.mlp_width)
+        records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1,
+                          losses="L1 x3, nonhead, bg, VGG x3, offsets (training: functional off in "
+                                 "the reference; on here as :paper)", **timing)]
+
+        gaze = jnp.array([[0.2, -0.1]])
+        net, extra = holder[0].params["net"], holder[0].extra
+
+        def fit_once():
+            images, _ = gazenerf_fitting.fit_and_redirect(config, net, extra, batch, gaze, jax.random.key(3))
+            return images["merged"]
+
+        timing = time_jax(fit_once, runs=fit_runs, warmup=1)
+        records.append(record("gazenerf_fit_and_redirect", f"gazenerf:{variant}", shapes,
+                              fit_steps=config.fit.num_steps, subjects=1,
+                              note="full fine-tune (network, offsets, camera) incl. functional loss, "
+                                   "then render; reference: about a minute per image", **timing))
+    return records

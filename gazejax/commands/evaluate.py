@@ -1,0 +1,29 @@
+"""``gazejax evaluate --config F[:variant] --workdir D [--best]``: metrics table + eval.json."""
+
+from gazejax.cli import UsageError
+from gazejax.commands.train import add_run_arguments, start
+
+HELP = "evaluate a trained model"
+
+
+def add_arguments(parser):
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--best", action="store_true", help="use the best checkpoint by config.best_metric"
+    )
+
+
+def run(args):
+    config = start(args)
+    from gazejax.train import trainer
+
+    try:
+        results = trainer.evaluate(config, args.workdir, best=args.best)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    width = max(len(k) for k in results)
+    for name, value in results.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else value
+        print(f"{name:<{width}}  {shown}")
+    print(f"written to {args.workdir}/eval.json")
+    return 0

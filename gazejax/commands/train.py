@@ -1,0 +1,84 @@
+"""``gazejax train --config F[:variant] --workdir D [--config.a.b=value ...]``."""
+
+import argparse
+
+from gazejax.cli import UsageError
+
+HELP = "train a model from an ml_collections config"
+
+
+def add_arguments(parser):
+    add_run_arguments(parser)
+
+
+def add_run_arguments(parser):
+    """Arguments shared by ``train`` and ``evaluate``."""
+    parser.add_argument("--config", required=True, help="configs/FILE.py[:variant]")
+    parser.add_argument("--workdir", required=True, help="checkpoints, logs and samples go here")
+    multi = "(multi-process runs)"
+    parser.add_argument("--coordinator-address", help=f"host:port of process 0 {multi}")
+    parser.add_argument("--num-processes", type=int, help=f"number of processes {multi}")
+    parser.add_argument("--process-id", type=int, help=f"this process's index {multi}")
+    parser.epilog = (
+        "Any config field can be overridden: --config.optim.lr=1e-4 (or --config.optim.lr 1e-4)."
+    )
+    # Field names are open-ended, so argparse cannot declare them: the unknown
+    # tokens this subparser leaves over become ``args.overrides``.
+    parser.parse_known_args = lambda args=None, namespace=None: _with_overrides(
+        parser, args, namespace
+    )
+
+
+def _with_overrides(parser, args, namespace):
+    namespace, extras = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
+    try:
+        namespace.overrides = _pair_up(extras)
+    except ValueError as e:
+        parser.error(str(e))
+    return namespace, []
+
+
+def start(args):
+    """Starts jax.distributed if asked, then loads the config; bad input -> UsageError."""
+    from gazejax.train import config_loading, sharding
+
+    sharding.initialize_distributed(args.coordinator_address, args.num_processes, args.process_id)
+    try:
+        return config_loading.load_config(args.config, args.overrides)
+    except config_loading.ConfigError as e:
+        raise UsageError(str(e)) from None
+
+
+def _pair_up(items):
+    """Accepts both ``--config.x=1`` and ``--config.x 1``."""
+    out, pending = [], None
+    for item in items:
+        if pending is not None:
+            out.append(f"{pending}={item}")
+            pending = None
+        elif item.startswith("--config.") and "=" not in item:
+            pending = item
+        elif item.startswith("--config."):
+            out.append(item)
+        else:
+            raise ValueError(
+                f"unexpected argument {item!r}; overrides look like --config.a.b=value"
+            )
+    if pending is not None:
+        raise ValueError(f"override {pending!r} has no value")
+    return out
+
+
+def run(args):
+    config = start(args)
+    from gazejax.train import trainer
+    from gazejax.train.metrics_log import NonFiniteLossError
+
+    try:
+        state = trainer.train(config, args.workdir)
+    except NonFiniteLossError as e:
+        raise UsageError(f"training stopped: {e}") from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    print(f"finished at step {int(state.step)}; workdir {args.workdir}")
+    return 0

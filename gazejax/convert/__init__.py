@@ -1,0 +1,43 @@
+"""PyTorch state_dict -> Flax variables, saved as orbax checkpoints.
+
+``convert(network, sources)`` reads the file(s), maps them through the
+network's mapping module (``gazejax/convert/<network>.py``, built on the
+generic core in ``tree.py``) and returns ``(variables, info)``; ``save`` and
+``load`` write and read the checkpoint directory (``checkpoint.py``).
+Loading is one call::
+
+    module, variables, info = gazejax.convert.load("ckpt/l2cs")
+    logits = module.apply(variables, images)
+"""
+
+from gazejax.convert.checkpoint import NETWORKS, abstract_variables, load, mapping, save
+from gazejax.convert.state_dict import ConversionError, read_state_dict
+from gazejax.convert.tree import map_state_dict
+
+
+def convert(network, sources, options=None):
+    """Converts PyTorch checkpoint file(s) of ``network``.
+
+    Args:
+      network: a key of ``NETWORKS``.
+      sources: paths of state_dict files; their keys are merged (LPIPS takes
+        its linear weights and its VGG16 backbone from two files).
+      options: network-specific choices, e.g. ``{'binning': 'gaze360'}``,
+        ``{'convention': 'eth'}``, ``{'stem_pool_stride': 1}``.
+
+    Returns:
+      (variables, info): {'params', 'batch_stats'?} numpy trees and the
+      JSON-able description saved as ``network.json``.
+    """
+    spec = mapping(network)
+    state_dict = {}
+    for path in sources:
+        state_dict.update(read_state_dict(path))
+    info = {"network": network, **spec.describe(state_dict, options or {})}
+    _, abstract = abstract_variables(spec, info)
+    what = f"{network} ({', '.join(f'{k}={v}' for k, v in info.items() if k != 'network')})"
+    variables = map_state_dict(state_dict, spec.module_path, abstract, spec.IGNORED, what)
+    return variables, info
+
+
+__all__ = ["NETWORKS", "ConversionError", "convert", "load", "save", "read_state_dict"]

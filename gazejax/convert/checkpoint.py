@@ -1,0 +1,68 @@
+"""Converted-network checkpoints: orbax ``StandardSave`` of the variables + ``network.json``.
+
+Layout of a checkpoint directory::
+
+    DIR/network.json   {"network": "l2cs", "arch": "resnet50", "num_bins": 90, ...}
+    DIR/variables/     orbax StandardCheckpointer: {'params', 'batch_stats'}
+"""
+
+import importlib
+import json
+import pathlib
+
+import jax
+import orbax.checkpoint as ocp
+
+from gazejax.convert.state_dict import ConversionError
+
+# network name -> mapping module (each defines NETWORK, IGNORED, module_path,
+# describe, build, example_inputs).
+NETWORKS = {
+    "l2cs": "gazejax.convert.l2cs",
+    "xgaze-resnet50": "gazejax.convert.xgaze_resnet",
+    "gazenerf-vgg-estimator": "gazejax.convert.gazenerf_vgg_estimator",
+    "vgg16": "gazejax.convert.vgg16",
+    "lpips": "gazejax.convert.lpips",
+}
+INFO_FILE = "network.json"
+VARIABLES_DIR = "variables"
+
+
+def mapping(network):
+    """The mapping module of a network name (ConversionError if unknown)."""
+    if network not in NETWORKS:
+        raise ConversionError(f"unknown network {network!r}; choose from {', '.join(NETWORKS)}")
+    return importlib.import_module(NETWORKS[network])
+
+
+def abstract_variables(spec, info):
+    """The network's variables as ShapeDtypeStructs (no FLOPs, no memory)."""
+    module = spec.build(info)
+    return module, jax.eval_shape(module.init, jax.random.key(0), *spec.example_inputs(info))
+
+
+def save(directory, info, variables, force=False):
+    """Writes ``variables`` and ``info`` (which names its ``network``) to ``directory``."""
+    directory = pathlib.Path(directory).absolute()
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise ConversionError(f"{directory} exists and is not empty (pass --force to overwrite)")
+    directory.mkdir(parents=True, exist_ok=True)
+    checkpointer = ocp.StandardCheckpointer()
+    checkpointer.save(directory / VARIABLES_DIR, variables, force=True)
+    checkpointer.wait_until_finished()
+    (directory / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def load(directory):
+    """Loads a converted checkpoint -> ``(module, variables, info)``.
+
+    ``module.apply(variables, ...)`` runs the network in inference mode.
+    """
+    directory = pathlib.Path(directory).absolute()
+    info_path = directory / INFO_FILE
+    if not info_path.is_file():
+        raise ConversionError(f"{directory} is not a converted checkpoint (no {INFO_FILE})")
+    info = json.loads(info_path.read_text())
+    module, abstract = abstract_variables(mapping(info["network"]), info)
+    variables = ocp.StandardCheckpointer().restore(directory / VARIABLES_DIR, abstract)
+    return module, variables, info

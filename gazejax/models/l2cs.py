@@ -1,0 +1,105 @@
+"""L2CS-Net gaze estimator (Abdelrahman et al., 2022; ``l2cs/model.py``).
+
+A torchvision ResNet backbone with two bin-classification heads,
+``fc_yaw_gaze`` and ``fc_pitch_gaze`` (Linear C -> num_bins). The continuous
+angle is the softmax expectation over bins (paper Sec. 3, Eq. 1-2), kept
+differentiable here; the gaze-corrected EG3D reference detaches it, which
+silences its gaze loss (reference notes, key finding 1).
+
+The reference's ``forward`` returns ``(yaw, pitch)`` and its scripts unpack
+them as ``(pitch, yaw)`` (L2CS issue #32); ours returns a dict keyed by the
+true names, and :func:`predict_pitchyaw` maps to our (pitch, yaw) radians
+through ``gazejax.geometry.from_l2cs`` (the one conversion).
+"""
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gazejax.geometry import from_l2cs
+from gazejax.nn.image_input import imagenet_normalize
+from gazejax.nn.resnet import ResNet
+
+
+@dataclasses.dataclass(frozen=True)
+class Binning:
+    """Angle bins in degrees: bin i covers ``[start + i*width, start + (i+1)*width)``."""
+
+    num_bins: int
+    width_deg: float
+    start_deg: float
+
+
+# The two binnings of the released models (``l2cs/datasets.py``).
+BINNINGS = {
+    "gaze360": Binning(num_bins=90, width_deg=4.0, start_deg=-180.0),
+    "mpiigaze": Binning(num_bins=28, width_deg=3.0, start_deg=-42.0),
+}
+INPUT_SIZE = 448
+
+
+def binning_for(num_bins):
+    """The named binning with this many bins (ValueError if none)."""
+    for name, b in BINNINGS.items():
+        if b.num_bins == num_bins:
+            return name
+    known = ", ".join(f"{n} ({b.num_bins} bins)" for n, b in BINNINGS.items())
+    raise ValueError(f"no known L2CS binning has {num_bins} bins; known: {known}")
+
+
+class L2CS(nn.Module):
+    """L2CS-Net.
+
+    Attributes:
+      depth: ResNet depth (the released models use 50).
+      num_bins: bins per angle (90 for Gaze360, 28 for MPIIGaze).
+
+    Call: ``images`` (N, H, W, 3) RGB in [0, 1] (the reference uses 448^2;
+    ImageNet normalisation is done here) -> ``{'pitch': (N, num_bins),
+    'yaw': (N, num_bins)}`` logits.
+    """
+
+    depth: int = 50
+    num_bins: int = 90
+
+    @nn.compact
+    def __call__(self, images, train=False):
+        features = ResNet(self.depth, name="backbone")(imagenet_normalize(images), train)
+        return {
+            "pitch": nn.Dense(self.num_bins, name="fc_pitch_gaze")(features),
+            "yaw": nn.Dense(self.num_bins, name="fc_yaw_gaze")(features),
+        }
+
+
+def expected_angle_deg(logits, binning):
+    """Softmax expectation of the bin index, in degrees (paper Eq. 2).
+
+    ``(N, num_bins)`` -> ``(N,)``: ``sum_i softmax_i * i * width + start``.
+    Index i decodes to the bin's left edge, as in the reference.
+    """
+    probs = jax.nn.softmax(logits, axis=-1)
+    index = jnp.arange(binning.num_bins, dtype=logits.dtype)
+    return jnp.sum(probs * index, axis=-1) * binning.width_deg + binning.start_deg
+
+
+def bin_index(angle_deg, binning):
+    """Class label of an angle in degrees (``np.digitize(deg, edges) - 1``), clipped to the bins."""
+    index = jnp.floor((angle_deg - binning.start_deg) / binning.width_deg).astype(jnp.int32)
+    return jnp.clip(index, 0, binning.num_bins - 1)
+
+
+def logits_to_pitchyaw(logits, binning):
+    """L2CS logits dict -> our (pitch, yaw) radians ``(N, 2)``, differentiable."""
+    return from_l2cs(
+        expected_angle_deg(logits["yaw"], binning),
+        expected_angle_deg(logits["pitch"], binning),
+        degrees=True,
+    )
+
+
+def predict_pitchyaw(module, variables, images, info):
+    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> (N, 2) radians."""
+    logits = module.apply(variables, images)
+    return logits_to_pitchyaw(logits, BINNINGS[info["binning"]])

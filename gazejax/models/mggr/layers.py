@@ -1,0 +1,59 @@
+"""Convolution blocks shared by MGGR's encoder-decoder and generator.
+
+The paper gives no layer-level architecture; these follow PRGAN (its baseline
+and the source of its data protocol): convolutions followed by instance
+normalisation and ReLU, NHWC.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class ConvNormRelu(nn.Module):
+    """Conv -> InstanceNorm -> ReLU.
+
+    Attributes:
+      features: output channels.
+      kernel: square kernel size.
+      stride: 1, or 2 to halve H and W (needs even H, W).
+
+    Call: (N, H, W, C) -> (N, H / stride, W / stride, features).
+    """
+
+    features: int
+    kernel: int = 3
+    stride: int = 1
+
+    @nn.compact
+    def __call__(self, x):
+        # Explicit symmetric padding: 'SAME' pads asymmetrically at stride 2.
+        pad = (self.kernel - self.stride + 1) // 2
+        x = nn.Conv(
+            self.features, (self.kernel, self.kernel), strides=self.stride,
+            padding=((pad, pad), (pad, pad)), use_bias=False,
+        )(x)
+        return nn.relu(nn.InstanceNorm()(x))
+
+
+class UpConvNormRelu(nn.Module):
+    """Nearest-neighbour x2 upsampling, then :class:`ConvNormRelu` (3x3).
+
+    Resize-then-convolve instead of a transposed convolution, which avoids
+    checkerboard artefacts in the flow field.
+
+    Call: (N, H, W, C) -> (N, 2H, 2W, features).
+    """
+
+    features: int
+
+    @nn.compact
+    def __call__(self, x):
+        n, h, w, c = x.shape
+        x = jax.image.resize(x, (n, 2 * h, 2 * w, c), method="nearest")
+        return ConvNormRelu(self.features)(x)
+
+
+def tile(vector, height, width):
+    """(N, K) -> (N, height, width, K): a per-sample condition broadcast over pixels."""
+    return jnp.broadcast_to(vector[:, None, None, :], (vector.shape[0], height, width, vector.shape[-1]))

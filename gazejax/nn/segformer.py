@@ -1,0 +1,129 @@
+"""SegFormer (Mix Transformer) blocks: overlapping patch embedding, efficient
+self-attention with spatial reduction, Mix-FFN (Xie et al., NeurIPS 2021,
+Sec. 3.1, Eqs. 1-3).
+
+Live3D's encoder (and so LiveGaze's, Sec. 3.1 of livegaze.txt) builds its ViT
+parts from these. Submodule names equal the torch ones of SegFormer's
+``mix_transformer.py`` (``attn.q``, ``attn.kv``, ``attn.proj``, ``attn.sr``,
+``attn.norm``, ``mlp.fc1``, ``mlp.dwconv.dwconv``, ``mlp.fc2``, ``norm1``,
+``norm2``), so converting a state_dict is a rename with ``.`` -> ``/``.
+
+Tokens are ``(N, H*W, C)`` in row-major pixel order, which is exactly an NHWC
+feature map reshaped; every block takes the spatial size ``(H, W)`` with them.
+Torch's LayerNorm epsilon (1e-5) and exact GELU are used throughout.
+"""
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+TORCH_LAYER_NORM_EPS = 1e-5
+
+
+def layer_norm(name):
+    """A LayerNorm with torch's default epsilon."""
+    return nn.LayerNorm(epsilon=TORCH_LAYER_NORM_EPS, name=name)
+
+
+class OverlapPatchEmbed(nn.Module):
+    """Overlapping patch embedding: a strided conv then LayerNorm (SegFormer Eq. 4).
+
+    ``(N, H, W, C_in)`` -> tokens ``(N, H'*W', embed_dim)`` and ``(H', W')``
+    with ``H' = floor((H + 2*(patch//2) - patch) / stride) + 1``.
+    """
+
+    embed_dim: int
+    patch_size: int = 7
+    stride: int = 4
+
+    @nn.compact
+    def __call__(self, x):
+        pad = self.patch_size // 2
+        x = nn.Conv(
+            self.embed_dim,
+            (self.patch_size, self.patch_size),
+            strides=(self.stride, self.stride),
+            padding=((pad, pad), (pad, pad)),
+            name="proj",
+        )(x)
+        n, h, w, c = x.shape
+        return layer_norm("norm")(x.reshape(n, h * w, c)), (h, w)
+
+
+class DepthwiseConv(nn.Module):
+    """3x3 depthwise conv on tokens: ``(N, H*W, C)`` -> ``(N, H*W, C)``."""
+
+    @nn.compact
+    def __call__(self, x, hw):
+        n, _, c = x.shape
+        y = x.reshape(n, hw[0], hw[1], c)
+        y = nn.Conv(c, (3, 3), padding=((1, 1), (1, 1)), feature_group_count=c, name="dwconv")(y)
+        return y.reshape(n, -1, c)
+
+
+class MixFFN(nn.Module):
+    """Mix-FFN (SegFormer Eq. 3): Linear -> 3x3 depthwise conv -> GELU -> Linear.
+
+    The depthwise conv leaks positional information, replacing positional
+    encodings. ``(N, H*W, C)`` -> ``(N, H*W, C)``, hidden width ``hidden``.
+    """
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, x, hw):
+        y = nn.Dense(self.hidden, name="fc1")(x)
+        y = DepthwiseConv(name="dwconv")(y, hw)
+        y = nn.gelu(y, approximate=False)
+        return nn.Dense(x.shape[-1], name="fc2")(y)
+
+
+class EfficientSelfAttention(nn.Module):
+    """Multi-head self-attention with spatial reduction (SegFormer Eq. 2).
+
+    Keys and values come from the token map shrunk by a conv with kernel =
+    stride = ``sr_ratio`` (then LayerNorm), cutting the cost by ``sr_ratio**2``.
+    ``(N, H*W, C)`` -> ``(N, H*W, C)``; C must be divisible by ``num_heads``.
+    """
+
+    num_heads: int
+    sr_ratio: int = 1
+    qkv_bias: bool = False
+
+    @nn.compact
+    def __call__(self, x, hw):
+        n, length, c = x.shape
+        head = c // self.num_heads
+        q = nn.Dense(c, use_bias=self.qkv_bias, name="q")(x)
+        context = x
+        if self.sr_ratio > 1:
+            grid = x.reshape(n, hw[0], hw[1], c)
+            r = self.sr_ratio
+            grid = nn.Conv(c, (r, r), strides=(r, r), padding="VALID", name="sr")(grid)
+            context = layer_norm("norm")(grid.reshape(n, -1, c))
+        kv = nn.Dense(2 * c, use_bias=self.qkv_bias, name="kv")(context)
+        k, v = jnp.split(kv, 2, axis=-1)
+        split = lambda t: t.reshape(n, t.shape[1], self.num_heads, head)
+        logits = jnp.einsum("nqhd,nkhd->nhqk", split(q), split(k)) * head**-0.5
+        weights = nn.softmax(logits, axis=-1)
+        out = jnp.einsum("nhqk,nkhd->nqhd", weights, split(v)).reshape(n, length, c)
+        return nn.Dense(c, name="proj")(out)
+
+
+class Block(nn.Module):
+    """A Mix Transformer block: pre-norm efficient attention and Mix-FFN, each residual.
+
+    ``(N, H*W, C)`` -> ``(N, H*W, C)``; MLP hidden width ``int(C * mlp_ratio)``.
+    """
+
+    num_heads: int
+    mlp_ratio: float = 4.0
+    sr_ratio: int = 1
+    qkv_bias: bool = False
+
+    @nn.compact
+    def __call__(self, x, hw):
+        x = x + EfficientSelfAttention(
+            self.num_heads, self.sr_ratio, self.qkv_bias, name="attn"
+        )(layer_norm("norm1")(x), hw)
+        hidden = int(x.shape[-1] * self.mlp_ratio)
+        return x + MixFFN(hidden, name="mlp")(layer_norm("norm2")(x), hw)

@@ -1,0 +1,285 @@
+"""The generic training loop: ``train(config, workdir)`` and ``evaluate(config, workdir)``.
+
+A method plugs in through ``config.method`` (a module exposing ``METHOD``, see
+:mod:`gazejax.train.method`); the config fields are documented in
+:mod:`gazejax.train.config_loading`. The trainer owns:
+
+- the mesh (all devices, ``'data'`` axis), replicated state, batch sharded on ``'data'``;
+- init under jit with the state's out_shardings; the step under jit with explicit
+  in/out shardings and the state donated;
+- keys: ``init_key, step_key = split(PRNGKey(config.seed))``; step ``s`` gets
+  ``fold_in(step_key, s)``. ``train_step`` must leave ``state.step`` alone: the
+  trainer increments it;
+- data: global batch ``s`` is a pure function of (data seed, s), so resuming
+  restores the data position exactly;
+- every ``log_every`` steps: metrics to ``metrics.jsonl`` + TensorBoard events
+  (process 0), tqdm postfix, NaN/inf guard naming the step and term;
+- every ``sample_every`` steps: ``METHOD.sample_images`` -> ``samples/step_<s>.png``;
+- every ``checkpoint_every`` steps, at the end, and on SIGTERM/SIGINT (after the
+  current step): orbax checkpoint; with ``eval_step``, ``eval.num_batches`` eval
+  batches are averaged first and logged as split ``eval`` (and used for
+  ``best_metric``). A rerun with the same workdir resumes from the last one.
+"""
+
+import dataclasses
+import functools
+import importlib
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tqdm
+from jax.experimental import multihost_utils
+
+from gazejax.data import pipeline as pipeline_lib
+from gazejax.train import checkpointing, sharding
+from gazejax.train.metrics_log import MetricsLog, check_finite
+from gazejax.train.sample_grid import save_grid
+from gazejax.train.stop_signal import StopSignal
+
+
+def load_method(name):
+    """The ``METHOD`` of module ``name`` (e.g. ``"gazejax.train.livegaze"``)."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        raise ValueError(f"config.method {name!r} cannot be imported: {e}") from None
+    if not hasattr(module, "METHOD"):
+        raise ValueError(f"config.method {name!r} has no METHOD")
+    return module.METHOD
+
+
+@dataclasses.dataclass
+class _Run:
+    """What train and evaluate share: method, mesh, data, abstract state, checkpoints."""
+
+    config: object
+    method: object
+    mesh: object
+    data: pipeline_lib.Pipeline
+    abstract_state: object
+    state_sharding: object
+    checkpoints: checkpointing.Checkpoints
+    init_key: jax.Array
+    step_key: jax.Array
+
+    @property
+    def is_chief(self):
+        return jax.process_index() == 0
+
+    def global_batch(self, pipe, step):
+        return sharding.global_batch(self.mesh, pipe.local_batch(step))
+
+    @functools.cached_property
+    def eval_pipeline(self):
+        c = self.config
+        return pipeline_lib.make_pipeline(
+            c.data, c.data.eval_split, global_batch_size=c.batch_size, seed=c.seed,
+            process_index=jax.process_index(), process_count=jax.process_count(),
+        )
+
+    def restore(self, step):
+        repl = sharding.replicated(self.mesh)
+        abstract_rng = jax.ShapeDtypeStruct(self.step_key.shape, self.step_key.dtype, sharding=repl)
+        return self.checkpoints.restore(self.abstract_state, abstract_rng, step)
+
+
+def _setup(config, workdir):
+    method = load_method(config.method)
+    sharding.local_batch_size(config.batch_size)  # validates divisibility early
+    mesh = sharding.make_mesh()
+    data = pipeline_lib.make_pipeline(
+        config.data, config.data.split, global_batch_size=config.batch_size, seed=config.seed,
+        process_index=jax.process_index(), process_count=jax.process_count(),
+    )
+    init_key, step_key = jax.random.split(jax.random.PRNGKey(config.seed))
+    example = sharding.global_batch(mesh, data.local_batch(0))
+    abstract = jax.eval_shape(functools.partial(method.init, config), init_key, example)
+    repl = sharding.replicated(mesh)
+    state_sharding = jax.tree.map(lambda _: repl, abstract)
+    abstract = jax.tree.map(
+        lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, state_sharding
+    )
+    checkpoints = checkpointing.Checkpoints(
+        workdir, config.keep_checkpoints, config.best_metric, config.best_mode
+    )
+    return _Run(
+        config, method, mesh, data, abstract, state_sharding, checkpoints, init_key, step_key
+    )
+
+
+def training_step(config, method, state, batch, step_key):
+    """One training step with key ``fold_in(step_key, state.step)``; increments ``state.step``.
+
+    The trainer jits this with the state replicated, the batch sharded on
+    ``'data'`` and the state donated.
+    """
+    new_state, metrics = method.train_step(
+        config, state, batch, jax.random.fold_in(step_key, state.step)
+    )
+    return new_state.replace(step=state.step + 1), metrics
+
+
+def parameter_counts(params):
+    """``{group: count}`` per top-level entry of a param tree, plus ``'total'``."""
+    groups = params if isinstance(params, dict) else {"params": params}
+    counts = {
+        name: sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
+        for name, tree in groups.items()
+    }
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def _host_metrics(metrics):
+    """Device scalars -> floats, ``'loss'`` first (it leads the progress bar)."""
+    values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    return {k: values[k] for k in sorted(values, key=lambda k: k != "loss")}
+
+
+def _mean_eval_metrics(run, eval_step):
+    pipe = run.eval_pipeline
+    totals = {}
+    for i in range(run.config.eval.num_batches):
+        metrics = jax.device_get(eval_step(run.global_batch(pipe, i)))
+        for k, v in metrics.items():
+            totals[k] = totals.get(k, 0.0) + float(v) / run.config.eval.num_batches
+    return totals
+
+
+def train(config, workdir, progress=True):
+    """Trains ``config`` in ``workdir`` (resuming from its checkpoints); returns the state.
+
+    Raises:
+      NonFiniteLossError: a logged metric became NaN/inf.
+      ValueError: bad configuration (batch size, method, data).
+    """
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    run = _setup(config, workdir)
+    method, mesh = run.method, run.mesh
+    repl = sharding.replicated(mesh)
+    batch_sharding = sharding.data_sharding(mesh)
+
+    latest = run.checkpoints.latest_step()
+    if latest is None:
+        init = jax.jit(functools.partial(method.init, config), out_shardings=run.state_sharding)
+        state = init(run.init_key, run.global_batch(run.data, 0))
+        step_key, data_step = jax.device_put(run.step_key, repl), 0
+    else:
+        state, step_key, data_step = run.restore(latest)
+
+    train_step = jax.jit(
+        functools.partial(training_step, config, method),
+        in_shardings=(run.state_sharding, batch_sharding, repl),
+        out_shardings=(run.state_sharding, repl),
+        donate_argnums=0,
+    )
+    eval_step = sample = None
+    if method.eval_step is not None and config.eval.num_batches > 0:
+        eval_step = jax.jit(functools.partial(method.eval_step, config), out_shardings=repl)
+    if method.sample_images is not None and config.sample_every > 0:
+        sample = jax.jit(
+            functools.partial(method.sample_images, config), out_shardings=repl
+        )
+
+    log = MetricsLog(workdir, enabled=run.is_chief)
+    start = int(state.step)
+    if run.is_chief:
+        (workdir / "config.json").write_text(config.to_json_best_effort(indent=2) + "\n")
+        counts = parameter_counts(state.params)
+        groups = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "total")
+        print(f"parameters: {counts['total']:,} ({groups})")
+        if start:
+            print(f"resuming from step {start}")
+
+    last_metrics = {}
+    bar = tqdm.tqdm(
+        total=config.num_steps, initial=start, unit="step", disable=not (progress and run.is_chief),
+        dynamic_ncols=True,
+    )
+    batches = run.data.iterate(data_step)
+    try:
+        with StopSignal() as stop:
+            for step in range(start, config.num_steps):
+                batch = sharding.global_batch(mesh, next(batches))
+                state, metrics = train_step(state, batch, step_key)
+                data_step += 1
+                done = step + 1
+                bar.update(1)
+                if done % config.log_every == 0 or done == config.num_steps:
+                    last_metrics = _host_metrics(metrics)
+                    check_finite(done, last_metrics)
+                    log.write(done, last_metrics)
+                    shown = list(last_metrics.items())[:4]
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in shown})
+                if sample is not None and done % config.sample_every == 0:
+                    images = jax.device_get(sample(state, batch))
+                    if run.is_chief:
+                        grid = save_grid(workdir / "samples" / f"step_{done:07d}.png", images)
+                        log.events.image(done, "samples", grid)
+                stopping = _any_process(stop.requested)
+                if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
+                    metrics = last_metrics
+                    if eval_step is not None:
+                        metrics = _mean_eval_metrics(run, functools.partial(eval_step, state))
+                        log.write(done, metrics, split="eval")
+                    run.checkpoints.save(state, step_key, data_step, metrics)
+                if stopping:
+                    if run.is_chief:
+                        print(f"\nstopped at step {done}; checkpoint saved, rerun to resume")
+                    break
+    finally:
+        bar.close()
+        log.close()
+        run.checkpoints.close()
+    return state
+
+
+def _any_process(flag):
+    """True on every process if ``flag`` is set on any (signals may reach only some)."""
+    if jax.process_count() == 1:
+        return flag
+    return bool(multihost_utils.process_allgather(np.int32(flag)).max())
+
+
+def evaluate(config, workdir, best=False):
+    """Restores the latest (or best) checkpoint and runs the evaluation protocol.
+
+    Uses ``METHOD.evaluate(config, state, workdir)`` when the method has one,
+    otherwise the mean of ``eval_step`` over ``eval.num_batches`` batches of
+    ``data.eval_split``. Writes ``workdir/eval.json`` (process 0) and returns
+    the result dict (which includes ``"step"``).
+    """
+    workdir = pathlib.Path(workdir)
+    run = _setup(config, workdir)
+    try:
+        if best and not config.best_metric:
+            raise ValueError("--best needs config.best_metric")
+        step = run.checkpoints.best_step() if best else run.checkpoints.latest_step()
+        if step is None:
+            raise ValueError(f"no checkpoint in {workdir / 'checkpoints'}; train first")
+        state, _, _ = run.restore(step)
+        if run.method.evaluate is not None:
+            results = dict(run.method.evaluate(config, state, workdir))
+        elif run.method.eval_step is not None:
+            eval_step = jax.jit(
+                functools.partial(run.method.eval_step, config),
+                out_shardings=sharding.replicated(run.mesh),
+            )
+            results = _mean_eval_metrics(run, functools.partial(eval_step, state))
+        else:
+            raise ValueError(f"method {config.method!r} defines neither evaluate nor eval_step")
+    finally:
+        run.checkpoints.close()
+    results = {"step": int(step), **{k: _jsonable(v) for k, v in results.items()}}
+    if run.is_chief:
+        (workdir / "eval.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def _jsonable(value):
+    value = jax.device_get(value)
+    return value.tolist() if isinstance(value, (np.ndarray, jnp.ndarray, np.generic)) else value

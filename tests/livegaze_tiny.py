@@ -1,0 +1,40 @@
+"""A LiveGaze config and pair batch small enough for unit tests."""
+
+import pathlib
+
+import numpy as np
+
+import fake_synthgaze
+from gazejax.geometry import camera_label
+from gazejax.train.config_loading import load_config
+
+RESOLUTION = 32
+CONFIG_FILE = pathlib.Path(__file__).resolve().parent.parent / "configs" / "livegaze.py"
+
+
+def config():
+    """``configs/livegaze.py:tiny`` shrunk to 32^2 images and 16^2 neural renders."""
+    return load_config(f"{CONFIG_FILE}:tiny", [
+        f"model.output_resolution={RESOLUTION}", "model.neural_resolution=16",
+        "model.n_coarse=6", "model.n_fine=6",
+    ])
+
+
+def pair_batch(n=2):
+    """``{'source', 'target'}`` of fake records (same identity, other frame), frontal-ish cameras."""
+    records = fake_synthgaze.records(1, 2, n, RESOLUTION)
+    cams = np.asarray(camera_label(np.linspace(-0.2, 0.2, n), np.zeros(n)))
+    source, target = records[:n], records[n:2 * n]
+
+    def stack(rows):
+        out = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+        out["camera"] = cams.astype(np.float32)
+        for k, v in out.items():
+            if v.dtype == np.uint8:
+                out[k] = v.astype(np.float32) / (1.0 if k.endswith("mask") else 255.0)
+        return out
+
+    target_batch = stack(target)
+    # a face with a smaller eye region, so the two masked terms differ
+    target_batch["left_eye_mask"][:, :8, :8] = 0.0
+    return {"source": stack(source), "target": target_batch}

@@ -1,0 +1,93 @@
+"""GazeNeRF method: the :tiny loss falls, fitting is compiled and batched, bad input errors."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import fake_synthgaze
+from gazejax.data.pipeline import to_float
+from gazejax.geometry import camera_label
+from gazejax.train import gazenerf, gazenerf_fitting
+from gazejax.train.config_loading import load_config
+
+RES = 32
+
+
+def tiny_config(**model):
+    dims = dict(iden_dim=fake_synthgaze.SHAPE_DIM, expr_dim=fake_synthgaze.EXPRESSION_DIM,
+                text_dim=fake_synthgaze.TEXTURE_DIM, illu_dim=fake_synthgaze.ILLUMINATION_DIM)
+    overrides = [f"--config.model.{k}={v}" for k, v in {**dims, **model}.items()]
+    return load_config("configs/gazenerf.py:tiny", overrides + ["--config.optim.lr=3e-3"])
+
+
+def fake_batch(n=8):
+    """Fake records with real cameras (yaw per view) and eye masks inside the face."""
+    recs = fake_synthgaze.records(identities=2, frames=2, views=2, resolution=RES)[:n]
+    for r in recs:
+        r["camera"] = np.asarray(camera_label(0.3 * float(r["view"]), 0.0))
+        r["left_eye_mask"] = np.zeros((RES, RES), np.uint8)
+        r["left_eye_mask"][10:14, 18:24] = 1
+        r["right_eye_mask"] = np.zeros((RES, RES), np.uint8)
+        r["right_eye_mask"][10:14, 8:14] = 1
+    recs = [to_float(r) for r in recs]
+    return {k: jnp.asarray(np.stack([r[k] for r in recs])) for k in recs[0]}
+
+
+def test_tiny_loss_falls():
+    config = tiny_config()
+    batch = fake_batch()
+    state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+    step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config))
+    losses = []
+    for i in range(12):
+        state, terms = step(state, batch, jax.random.key(i))
+        losses.append(float(terms["loss"]))
+    assert np.isfinite(losses).all()
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses
+    # The offsets of the batch's slots moved; only the network's lr group is "fast".
+    assert float(jnp.abs(state.params["offsets"]["iden"]).max()) > 0
+    metrics = jax.jit(functools.partial(gazenerf.METHOD.eval_step, config))(state, batch)
+    assert set(metrics) == {"psnr", "ssim", "head_l1"} and np.isfinite(float(metrics["psnr"]))
+
+
+def test_fit_and_redirect_batched_and_compiled():
+    config = tiny_config()
+    batch = fake_batch(2)
+    state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+    target_gaze = jnp.array([[0.2, -0.3], [-0.1, 0.4]])
+    images, losses = gazenerf_fitting.fit_and_redirect(
+        config, state.params["net"], state.extra, batch, target_gaze, jax.random.key(1),
+        target_camera={"camera": camera_label(jnp.array([0.2, -0.2]), 0.1)}, num_steps=6)
+    assert images["merged"].shape == (2, RES, RES, 3) and losses.shape == (2, 6)
+    assert float(losses[:, -1].mean()) < float(losses[:, 0].mean())  # fitting fits
+    # Subjects are fitted independently: changing subject 1 leaves subject 0's result alone
+    # (same shapes, so no recompilation).
+    other = {**batch, "image": batch["image"].at[1].set(1.0 - batch["image"][1])}
+    again, _ = gazenerf_fitting.fit_and_redirect(
+        config, state.params["net"], state.extra, other, target_gaze, jax.random.key(1),
+        target_camera={"camera": camera_label(jnp.array([0.2, -0.2]), 0.1)}, num_steps=6)
+    np.testing.assert_allclose(again["merged"][0], images["merged"][0], atol=1e-5)
+    assert float(jnp.abs(again["merged"][1] - images["merged"][1]).max()) > 1e-3
+
+
+def test_bad_inputs_give_one_line_errors():
+    config = tiny_config()
+    batch = fake_batch(1)
+    with pytest.raises(ValueError, match="target_gaze must be"):
+        gazenerf_fitting.fit_and_redirect(config, {}, {}, batch, jnp.zeros((3,)), jax.random.key(0))
+    wrong = tiny_config(iden_dim=7)
+    with pytest.raises(ValueError, match="shape_code has 4 numbers but config.model expects 7"):
+        gazenerf.check_record(wrong, batch)
+    with pytest.raises(ValueError, match="renders 32x32"):
+        gazenerf.check_record(config, {**batch, "image": jnp.zeros((1, 16, 16, 3))})
+
+
+def test_protocol_pairs_are_fixed_and_change_the_frame():
+    identity = np.array([0, 0, 0, 0, 1, 1])
+    frame = np.array([0, 0, 1, 1, 0, 1])
+    pairs = gazenerf_fitting.protocol_pairs(identity, frame, np.zeros(6), 2, 5)
+    assert pairs == [(0, 2), (1, 2), (4, 5), (5, 4)]
+    assert all(identity[i] == identity[j] and frame[i] != frame[j] for i, j in pairs)

@@ -1,0 +1,27 @@
+"""Config of the toy method (tests only): the standard fields plus ``optim.lr``."""
+
+import ml_collections
+
+VARIANTS = ("paper", "tiny")
+
+
+def get_config(variant):
+    config = ml_collections.ConfigDict()
+    config.method = "toy_method"
+    config.seed = 0
+    config.num_steps = 200 if variant == "paper" else 6
+    config.batch_size = 8
+    config.log_every = 1
+    config.checkpoint_every = 3
+    config.sample_every = 3
+    config.keep_checkpoints = 2
+    config.best_metric = "mse"
+    config.best_mode = "min"
+    config.data = ml_collections.ConfigDict(dict(
+        builder="fake_synthgaze:make_source", dir="", split="train", eval_split="test",
+        pairs=True, same_camera=None, num_threads=0,
+        identities=2, frames=3, views=2, resolution=4,
+    ))
+    config.eval = ml_collections.ConfigDict(dict(num_batches=1))
+    config.optim = ml_collections.ConfigDict(dict(lr=3e-2))
+    return config
