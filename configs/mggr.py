@@ -63,7 +63,7 @@ def get_config(variant="paper"):
         builder="gazejax.data.columbia:make_source", dir="", split="train", eval_split="test",
         pairs=True, same_camera=True, num_threads=2, eyes=("left", "right"),
         # read by the synthgaze builder only
-        resolution=128, identities=200, frames=20, views=9, test_identities=20,
+        resolution=128, identities=200, frames=20, views=9, test_identities=20, seed=0,
     ))
     c.model = ml_collections.ConfigDict(dict(
         patch_size=64,

@@ -1,8 +1,11 @@
 """The ``gazejax`` command: one subcommand per module in ``gazejax.commands``.
 
 Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)``
-and ``run(args) -> int``. Modules are imported only when their subcommand
-runs, so ``gazejax --help`` stays fast and does not start JAX.
+and ``run(args) -> int``. A module that takes open-ended options (config
+overrides such as ``--config.optim.lr=1e-4``) also defines
+``parse_extra_args(tokens) -> value``: the tokens argparse leaves over are
+passed through it into ``args.extra``. Modules are imported only when their
+subcommand runs, so ``gazejax --help`` stays fast and does not start JAX.
 """
 
 import argparse
@@ -44,9 +47,16 @@ def build_parser(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(argv).parse_args(argv)
+    parser = build_parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    module = _module(args.command)
+    parse_extra = getattr(module, "parse_extra_args", None)
+    if extra and parse_extra is None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return _module(args.command).run(args) or 0
+        if parse_extra is not None:
+            args.extra = parse_extra(extra)
+        return module.run(args) or 0
     except UsageError as e:
         print(f"gazejax {args.command}: error: {e}", file=sys.stderr)
         return 2

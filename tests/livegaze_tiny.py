@@ -35,6 +35,9 @@ def pair_batch(n=2):
         return out
 
     target_batch = stack(target)
-    # a face with a smaller eye region, so the two masked terms differ
-    target_batch["left_eye_mask"][:, :8, :8] = 0.0
+    # eye openings inside the face, so the two masked terms differ
+    for side in ("left", "right"):
+        target_batch[f"{side}_eye_mask"] = np.zeros_like(target_batch["face_mask"])
+    target_batch["left_eye_mask"][:, 8:12, 18:24] = 1.0
+    target_batch["right_eye_mask"][:, 8:12, 8:14] = 1.0
     return {"source": stack(source), "target": target_batch}

@@ -61,14 +61,15 @@ def test_mlp_stream_matches_torch(reference):
     code = rng.normal(size=(2, SHAPE + 2)).astype(np.float32)
     app = rng.normal(size=(2, APPEA)).astype(np.float32)
     enc = positional_encoding(jnp.asarray(pts), 10)
-    feat, dens = NerfMLP(WIDTH, 8, CH).apply(
+    feat, dens = jax.jit(NerfMLP(WIDTH, 8, CH).apply)(
         {"params": variables["params"]["fg_CD_predictor_face"]},
         enc, jnp.asarray(code)[:, None, None], jnp.asarray(app)[:, None, None])
     # Reference layout [B, C, N_r, N_s]; input order [PE | shape | gaze].
     to_nchw = lambda x: torch.from_numpy(np.asarray(x)).permute(0, 3, 1, 2)  # noqa: E731
     t_in = torch.cat([to_nchw(enc), torch.from_numpy(code)[:, :, None, None].expand(-1, -1, 5, 7)], 1)
     with torch.no_grad():
-        t_feat, t_dens = net.fg_CD_predictor_face(t_in, torch.from_numpy(app)[:, :, None, None].expand(-1, -1, 5, 7))
+        t_app = torch.from_numpy(app)[:, :, None, None].expand(-1, -1, 5, 7)
+        t_feat, t_dens = net.fg_CD_predictor_face(t_in, t_app)
     assert max_diff(feat, t_feat.permute(0, 2, 3, 1)) <= 1e-4
     assert max_diff(dens, t_dens[:, 0]) <= 1e-4
 
@@ -85,7 +86,7 @@ def test_positional_encoding_layout():
 def test_neural_renderer_matches_torch(reference):
     net, variables = reference
     x = np.random.default_rng(2).normal(size=(2, CH, SMALL_FEAT, SMALL_FEAT)).astype(np.float32)
-    out = NeuralRenderer(BLOCKS).apply(
+    out = jax.jit(NeuralRenderer(BLOCKS).apply)(
         {"params": variables["params"]["neural_render"]}, jnp.asarray(x.transpose(0, 2, 3, 1)))
     with torch.no_grad():
         ref = net.neural_render(torch.from_numpy(x)).permute(0, 2, 3, 1)
@@ -103,7 +104,7 @@ def test_rotation_and_merge_match_torch():
     rng = np.random.default_rng(3)
     face, eyes = (rng.normal(size=(2, 12, 4, 5)).astype(np.float32) for _ in range(2))
     gaze = rng.uniform(-0.6, 0.6, (2, 2)).astype(np.float32)
-    t_rot, t_merged = torch_rotate_and_merge(torch.from_numpy(face), torch.from_numpy(eyes), torch.from_numpy(gaze))
+    t_rot, t_merged = torch_rotate_and_merge(*map(torch.from_numpy, (face, eyes, gaze)))
     nhwc = lambda a: jnp.asarray(a.transpose(0, 2, 3, 1))  # noqa: E731
     rot = rotate_features(nhwc(eyes), jnp.asarray(gaze))
     assert max_diff(rot, t_rot.permute(0, 2, 3, 1)) <= 1e-5
@@ -133,7 +134,7 @@ def test_full_forward_matches_torch_composition(reference):
     f, c = 1039.36 * SMALL_FEAT / 512, SMALL_FEAT / 2
     inv_k = np.linalg.inv(np.array([[f, 0, c], [0, f, c], [0, 0, 1]], np.float32))[None].astype(np.float32)
     model = small_model()
-    out = model.apply(variables, *map(jnp.asarray, (shape, appea, gaze, rot, pos, inv_k)))
+    out = jax.jit(model.apply)(variables, *map(jnp.asarray, (shape, appea, gaze, rot, pos, inv_k)))
 
     # The same computation through the torch pieces, in the reference's layout.
     ys, xs = np.meshgrid(np.arange(SMALL_FEAT), np.arange(SMALL_FEAT), indexing="ij")
@@ -153,7 +154,8 @@ def test_full_forward_matches_torch_composition(reference):
         for mlp in (net.fg_CD_predictor_face, net.fg_CD_predictor_eyes):
             feat, dens = mlp(torch.cat([enc, cond], 1), app)
             _, fmap, bg_alpha = torch_zplane_render(dens, feat, torch.from_numpy(pos), d, 2.5, -3.5, s)
-            maps.append(fmap.view(1, CH, SMALL_FEAT, SMALL_FEAT) + bg_alpha.view(1, 1, SMALL_FEAT, SMALL_FEAT) * bg)
+            side = (SMALL_FEAT, SMALL_FEAT)
+            maps.append(fmap.view(1, CH, *side) + bg_alpha.view(1, 1, *side) * bg)
         eyes_rot, merged = torch_rotate_and_merge(maps[0], maps[1], g)
         ref = {name: net.neural_render(m).permute(0, 2, 3, 1)
                for name, m in (("face", maps[0]), ("eyes", eyes_rot), ("merged", merged), ("background", bg))}
@@ -170,18 +172,17 @@ def test_converter_names_bad_keys(reference):
         convert_state_dict(state, small_model(), SHAPE, APPEA)
 
 
-@pytest.mark.parametrize("two_stream,rotate", [(True, True), (False, False), (False, True), (True, False)])
-def test_variants_shapes_and_streams(two_stream, rotate):
+def test_single_stream_variant_shapes():
+    """vanilla+rotation (Table 3): one MLP, its one image under all three names."""
     model = GazeNeRF(mlp_width=16, mlp_depth=3, num_freqs=2, feature_channels=6, featmap_size=4,
                      renderer_blocks=1, num_samples=3, z_near=0.5, z_far=-0.5,
-                     two_stream=two_stream, rotate_eyes=rotate)
+                     two_stream=False, rotate_eyes=True)
     args = (jnp.ones((2, 3)), jnp.ones((2, 2)), jnp.array([[0.1, 0.2], [0.0, -0.3]]),
             jnp.tile(jnp.diag(jnp.array([1.0, -1.0, -1.0])), (2, 1, 1)),
             jnp.array([[0.0, 0.0, 2.7]] * 2), jnp.tile(jnp.eye(3), (2, 1, 1)))
-    variables = model.init(jax.random.key(0), *args)
-    out = model.apply(variables, *args, key=jax.random.key(1))
+    out, variables = jax.jit(model.init_with_output)(jax.random.key(0), *args, key=jax.random.key(1))
     assert {k: v.shape for k, v in out.items()} == {
         "face": (2, 8, 8, 3), "eyes": (2, 8, 8, 3), "merged": (2, 8, 8, 3), "background": (1, 8, 8, 3)}
-    assert ("fg_CD_predictor_eyes" in variables["params"]) == two_stream
-    if not two_stream:
-        np.testing.assert_array_equal(out["face"], out["merged"])
+    assert "fg_CD_predictor_eyes" not in variables["params"]
+    np.testing.assert_array_equal(out["face"], out["merged"])
+    np.testing.assert_array_equal(out["eyes"], out["merged"])

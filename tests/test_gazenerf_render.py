@@ -6,19 +6,26 @@ import numpy as np
 
 from gazejax.models.gazenerf.camera import apply_camera_delta, camera_from_eg3d_label, euler_rotation
 from gazejax.geometry import camera_label
-from gazejax.render.zplane import composite, pixel_directions, zplane_samples
+from gazejax.render import zplane
+
+# Jitted once each: eager op-by-op dispatch is slower than one compile on a busy CPU.
+composite = jax.jit(zplane.composite)
+zplane_samples = jax.jit(zplane.zplane_samples, static_argnums=(2, 3, 4))
+
+
+@jax.jit
+def camera_rays(yaw, pitch):
+    """(centres, directions) of 8x8 feature-pixel rays of EG3D-orbit cameras."""
+    rot, pos, inv_k = camera_from_eg3d_label(camera_label(yaw, pitch), 8)
+    return pos, zplane.pixel_directions(rot, inv_k, 8)
 
 
 def oblique_rays():
-    label = camera_label(jnp.array([0.0, 0.4]), jnp.array([0.0, -0.2]))
-    rot, pos, inv_k = camera_from_eg3d_label(label, 8)
-    return pos, pixel_directions(rot, inv_k, 8)
+    return camera_rays(jnp.array([0.0, 0.4]), jnp.array([0.0, -0.2]))
 
 
 def test_principal_pixel_looks_at_the_origin():
-    label = camera_label(jnp.array([0.3]), jnp.array([0.2]))
-    rot, pos, inv_k = camera_from_eg3d_label(label, 8)
-    dirs = pixel_directions(rot, inv_k, 8)
+    pos, dirs = camera_rays(jnp.array([0.3]), jnp.array([0.2]))
     # EG3D's principal point 0.5 -> feature pixel (4, 4), row-major index 4 * 8 + 4.
     np.testing.assert_allclose(dirs[0, 36], -pos[0] / jnp.linalg.norm(pos[0]), atol=1e-6)
     np.testing.assert_allclose(jnp.linalg.norm(dirs, axis=-1), 1.0, atol=1e-6)
@@ -55,7 +62,8 @@ def test_constant_density_composites_to_beer_lambert():
     colour = jnp.broadcast_to(jnp.array([0.2, 0.5, 0.9]), (3, n, 3))
     feat, bg_alpha, weights = composite(density, colour, deltas)
     np.testing.assert_allclose(bg_alpha, np.exp(-sigma * length), rtol=1e-4)
-    np.testing.assert_allclose(feat, np.broadcast_to((1 - np.exp(-sigma * length)) * np.array([0.2, 0.5, 0.9]), (3, 3)), rtol=1e-4)
+    expected = (1 - np.exp(-sigma * length)) * np.array([0.2, 0.5, 0.9])
+    np.testing.assert_allclose(feat, np.broadcast_to(expected, (3, 3)), rtol=1e-4)
     # An opaque first sample takes all the weight.
     feat, bg_alpha, weights = composite(jnp.array([1e4, 1.0, 1.0]), jnp.eye(3), jnp.ones(3))
     np.testing.assert_allclose(weights, [1.0, 0.0, 0.0], atol=1e-6)

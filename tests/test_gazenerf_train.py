@@ -17,29 +17,48 @@ RES = 32
 
 
 def tiny_config(**model):
+    """:tiny on the fake records below (their code sizes), 6 fitting steps, 2 subjects per fit."""
     dims = dict(iden_dim=fake_synthgaze.SHAPE_DIM, expr_dim=fake_synthgaze.EXPRESSION_DIM,
                 text_dim=fake_synthgaze.TEXTURE_DIM, illu_dim=fake_synthgaze.ILLUMINATION_DIM)
-    overrides = [f"--config.model.{k}={v}" for k, v in {**dims, **model}.items()]
-    return load_config("configs/gazenerf.py:tiny", overrides + ["--config.optim.lr=3e-3"])
+    overrides = [f"--config.model.{k}={v}" for k, v in {**dims, **model}.items()] + [
+        "--config.optim.lr=3e-3", "--config.fit.num_steps=6", "--config.eval.fit_batch=2",
+        "--config.eval.max_subjects=2", "--config.eval.inputs_per_subject=1",
+        "--config.data.builder=test_gazenerf_train:make_source"]
+    return load_config("configs/gazenerf.py:tiny", overrides)
 
 
-def fake_batch(n=8):
-    """Fake records with real cameras (yaw per view) and eye masks inside the face."""
-    recs = fake_synthgaze.records(identities=2, frames=2, views=2, resolution=RES)[:n]
+def fake_records(first_identity=0):
+    """Fake records (2 identities x 2 frames x 2 views) with real cameras and eye masks."""
+    recs = fake_synthgaze.records(2, 2, 2, RES, first_identity=first_identity)
     for r in recs:
         r["camera"] = np.asarray(camera_label(0.3 * float(r["view"]), 0.0))
         r["left_eye_mask"] = np.zeros((RES, RES), np.uint8)
         r["left_eye_mask"][10:14, 18:24] = 1
         r["right_eye_mask"] = np.zeros((RES, RES), np.uint8)
         r["right_eye_mask"][10:14, 8:14] = 1
-    recs = [to_float(r) for r in recs]
+    return recs
+
+
+def make_source(data_config, split, data_dir):
+    """The data.builder hook used by ``evaluate``."""
+    del data_config, data_dir
+    return fake_records(0 if split == "train" else 2)
+
+
+def fake_batch(n=8, first_identity=0):
+    recs = [to_float(r) for r in fake_records(first_identity)[:n]]
     return {k: jnp.asarray(np.stack([r[k] for r in recs])) for k in recs[0]}
 
 
-def test_tiny_loss_falls():
-    config = tiny_config()
-    batch = fake_batch()
-    state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+@pytest.fixture(scope="module")
+def setup():
+    """(config, batch of 4, initial state), shared so that init compiles once."""
+    config, batch = tiny_config(), fake_batch(4)
+    return config, batch, jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+
+
+def test_tiny_loss_falls(setup):
+    config, batch, state = setup
     step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config))
     losses = []
     for i in range(12):
@@ -53,24 +72,26 @@ def test_tiny_loss_falls():
     assert set(metrics) == {"psnr", "ssim", "head_l1"} and np.isfinite(float(metrics["psnr"]))
 
 
-def test_fit_and_redirect_batched_and_compiled():
-    config = tiny_config()
-    batch = fake_batch(2)
-    state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+def test_fit_redirect_and_evaluate(setup, tmp_path):
+    config, batch, state = setup
+    batch = fake_batch(2, first_identity=2)
+    fit = functools.partial(gazenerf_fitting.fit_and_redirect, config, state.params["net"], state.extra)
     target_gaze = jnp.array([[0.2, -0.3], [-0.1, 0.4]])
-    images, losses = gazenerf_fitting.fit_and_redirect(
-        config, state.params["net"], state.extra, batch, target_gaze, jax.random.key(1),
-        target_camera={"camera": camera_label(jnp.array([0.2, -0.2]), 0.1)}, num_steps=6)
+    camera = {"camera": camera_label(jnp.array([0.2, -0.2]), 0.1)}
+    illumination = batch["illumination_code"][::-1]
+    images, losses = fit(batch, target_gaze, jax.random.key(1), camera, illumination)
     assert images["merged"].shape == (2, RES, RES, 3) and losses.shape == (2, 6)
     assert float(losses[:, -1].mean()) < float(losses[:, 0].mean())  # fitting fits
     # Subjects are fitted independently: changing subject 1 leaves subject 0's result alone
-    # (same shapes, so no recompilation).
+    # (same shapes and config, so no recompilation).
     other = {**batch, "image": batch["image"].at[1].set(1.0 - batch["image"][1])}
-    again, _ = gazenerf_fitting.fit_and_redirect(
-        config, state.params["net"], state.extra, other, target_gaze, jax.random.key(1),
-        target_camera={"camera": camera_label(jnp.array([0.2, -0.2]), 0.1)}, num_steps=6)
+    again, _ = fit(other, target_gaze, jax.random.key(1), camera, illumination)
     np.testing.assert_allclose(again["merged"][0], images["merged"][0], atol=1e-5)
     assert float(jnp.abs(again["merged"][1] - images["merged"][1]).max()) > 1e-3
+    # The protocol fits 2 test subjects at once with the same compiled function.
+    results = gazenerf.METHOD.evaluate(config, state, tmp_path)
+    assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
+    assert (tmp_path / "gazenerf_eval.json").is_file()
 
 
 def test_bad_inputs_give_one_line_errors():

@@ -1,13 +1,18 @@
 """LiveGaze model: Live3D's tensor shapes, gaze conditioning, input checks."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import livegaze_tiny
-from gazejax.models.livegaze.build import build_model, check_inputs
+from gazejax.models.livegaze.build import build_model, check_inputs, init_params
 from gazejax.models.livegaze.tri_encoder import TriplaneEncoder, encoder_input
+from gazejax.cli import UsageError, main
+from gazejax.commands.redirect import read_face, sweep_grid
+from gazejax.models.livegaze.inference import Redirector
 from gazejax.nn.pixel_shuffle import pixel_shuffle
 from gazejax.train.config_loading import load_config
 
@@ -62,27 +67,39 @@ def tiny():
     model = build_model(config.model)
     batch = livegaze_tiny.pair_batch()
     src, tgt = batch["source"], batch["target"]
-    variables = jax.jit(model.init)(jax.random.key(0), src["image"], tgt["gaze_head"], tgt["camera"])
-    return model, variables, batch
+    params = jax.jit(functools.partial(init_params, model))(
+        jax.random.key(0), src["image"], tgt["gaze_head"], tgt["camera"]
+    )
+    return Redirector(config, params), batch
 
 
 def test_tiny_forward_shapes_and_gaze_conditioning(tiny):
-    model, variables, batch = tiny
+    redirector, batch = tiny
     src, tgt = batch["source"], batch["target"]
-    apply = jax.jit(model.apply)
-    out = apply(variables, src["image"], tgt["gaze_head"], tgt["camera"])
+    out = redirector(src["image"], tgt["gaze_head"], tgt["camera"])
     r = livegaze_tiny.RESOLUTION
     assert out["image"].shape == (2, r, r, 3) and out["depth"].shape == (2, 16, 16)
-    assert all(bool(jnp.all(jnp.isfinite(v))) for v in out.values())
-    depth = np.asarray(out["depth"])
-    assert depth.min() >= model.ray_start - 1e-4 and depth.max() <= model.ray_end + 1e-4
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+    model = redirector.model
+    assert out["depth"].min() >= model.ray_start - 1e-4 and out["depth"].max() <= model.ray_end + 1e-4
     # the gaze prompt reaches the image (through E_g and the cross-attention)
-    other = apply(variables, src["image"], tgt["gaze_head"] + 0.5, tgt["camera"])
-    assert float(jnp.abs(other["image"] - out["image"]).max()) > 1e-6
+    other = redirector(src["image"], tgt["gaze_head"] + 0.5, tgt["camera"])
+    assert np.abs(other["image_raw"] - out["image_raw"]).max() > 1e-6
+
+
+def test_sweep_grid_layout(tiny):
+    redirector, batch = tiny
+    face = batch["source"]["image"][0]
+    grid = sweep_grid(redirector, face, gaze_yaws=[-0.3, 0.3], view_yaws=[0.0])
+    r = livegaze_tiny.RESOLUTION
+    assert grid.shape == (r, 4 * r, 3)  # input, two gazes, depth
+    np.testing.assert_array_equal(grid[:, :r], face)
+    assert np.all(grid[:, 3 * r:, 0] == grid[:, 3 * r:, 1])  # depth is grey
 
 
 def test_bad_inputs_get_one_line_errors(tiny):
-    model, _, batch = tiny
+    redirector, batch = tiny
+    model = redirector.model
     image = batch["source"]["image"]
     gaze, cam = batch["target"]["gaze_head"], batch["target"]["camera"]
     with pytest.raises(ValueError, match="32x32 normalized face crops, got 48x48"):
@@ -94,3 +111,23 @@ def test_bad_inputs_get_one_line_errors(tiny):
     with pytest.raises(ValueError, match="25"):
         check_inputs(model, image, gaze, cam[:, :16])
     check_inputs(model, image, gaze, cam)  # valid inputs pass
+
+
+def test_redirect_command_rejects_bad_files(tmp_path, capsys):
+    from PIL import Image
+
+    rgba = tmp_path / "rgba.png"
+    Image.new("RGBA", (32, 32)).save(rgba)
+    small = tmp_path / "small.png"
+    Image.new("RGB", (20, 32)).save(small)
+    with pytest.raises(UsageError, match="RGBA .*expected an RGB image"):
+        read_face(rgba, 32)
+    with pytest.raises(UsageError, match="20x32; this model takes 32x32"):
+        read_face(small, 32)
+    code = main(["redirect", "--checkpoint", str(tmp_path), "--image", str(small), "--gaze", "0.1"])
+    assert code == 2
+    assert "--gaze needs 2 numbers" in capsys.readouterr().err
+    code = main(["redirect", "--checkpoint", str(tmp_path), "--image", str(small), "--gaze", "0,0",
+                 "--out", str(tmp_path / "o.png")])
+    assert code == 2
+    assert "not a training run directory" in capsys.readouterr().err

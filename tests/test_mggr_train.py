@@ -107,8 +107,8 @@ def test_bad_batches_fail_with_one_line_errors():
     batch = _batch(config)
     with pytest.raises(ValueError, match="data.pairs"):
         mggr.check_batch(config, batch["source"])
-    bad = _config("tiny", "model.patch_size=18")
-    with pytest.raises(ValueError, match="patch_size 18"):
+    bad = _config("tiny", "model.patch_size=17")
+    with pytest.raises(ValueError, match="patch_size 17"):
         mggr.check_batch(bad, batch)
     mismatched = _config("tiny", "num_steps=5")
     with pytest.raises(ValueError, match="num_steps 5"):

@@ -117,7 +117,7 @@ def test_cli_stops_on_sigterm_and_resumes(tmp_path):
             "--config.num_steps=100000", "--config.checkpoint_every=100000"]
     proc = _gazejax(*args)
     metrics = pathlib.Path(workdir) / "metrics.jsonl"
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
         assert proc.poll() is None and time.time() < deadline, proc.communicate()[0]
         time.sleep(0.2)

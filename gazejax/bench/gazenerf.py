@@ -9,11 +9,12 @@ The fit is ``fit.num_steps`` (75) full fine-tuning steps + the redirected
 render, one compiled function -- what the reference needs about a minute for.
 
 ``--quick`` uses the :tiny config. A full-size fit on a CPU takes many
-minutes per run, so there ``fit_runs`` (default 2) replaces ``--runs`` and the
-record says so.
+minutes per run, so there the fit is timed ``CPU_FIT_RUNS`` times (its
+record's ``runs`` says so).
 """
 
 import functools
+import pathlib
 import tempfile
 
 import jax
@@ -28,11 +29,7 @@ from gazejax.train import gazenerf, gazenerf_fitting
 from gazejax.train.config_loading import load_config
 
 CPU_FIT_RUNS = 2
-
-
-def add_arguments(parser):
-    parser.add_argument("--fit-runs", type=int, default=None,
-                        help=f"timed fits (default: --runs on accelerators, {CPU_FIT_RUNS} on CPU)")
+CONFIG_FILE = pathlib.Path(__file__).resolve().parents[2] / "configs" / "gazenerf.py"
 
 
 def reference_record(config, batch):
@@ -77,10 +74,10 @@ def run(args):
     variant = "tiny" if args.quick else "paper"
     runs = 3 if args.quick else args.runs
     on_cpu = jax.devices()[0].platform == "cpu"
-    fit_runs = getattr(args, "fit_runs", None) or (CPU_FIT_RUNS if on_cpu and not args.quick else runs)
+    fit_runs = CPU_FIT_RUNS if on_cpu and not args.quick else runs
     with tempfile.TemporaryDirectory() as tmp:
         vgg_dir, est_dir = _random_frozen_checkpoints(tmp)
-        config = load_config(f"configs/gazenerf.py:{variant}", [
+        config = load_config(f"{CONFIG_FILE}:{variant}", [
             f"--config.loss.vgg_checkpoint={vgg_dir}", f"--config.loss.estimator_checkpoint={est_dir}",
             "--config.model.iden_dim=100", "--config.model.expr_dim=79",
             "--config.model.text_dim=100", "--config.model.illu_dim=27"])
@@ -88,20 +85,17 @@ def run(args):
         state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
         step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config), donate_argnums=(0,))
 
-        def train_once(state_and_key):
-            new_state, metrics = step(*state_and_key)
-            return new_state, metrics["loss"]
-
         # Donation consumes the state, so each call feeds the previous output back.
         holder = [state]
 
         def one_step():
-            holder[0], loss = train_once((holder[0], batch, jax.random.key(0)))
-            return loss
+            holder[0], metrics = step(holder[0], batch, jax.random.key(0))
+            return metrics["loss"]
 
         timing = time_jax(one_step, runs=runs)
         size = gazenerf.image_size(config)
-        shapes = dict(image=[1, size, size, 3], featmap=[config.model.featmap_size] * 2 + [config.model.feature_channels],
+        m = config.model
+        shapes = dict(image=[1, size, size, 3], featmap=[m.featmap_size] * 2 + [m.feature_channels],
                       samples=config.model.num_samples, mlp_width=config.model.mlp_width)
         records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1,
                           losses="L1 x3, nonhead, bg, VGG x3, offsets (training: functional off in "

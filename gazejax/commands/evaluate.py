@@ -1,7 +1,7 @@
 """``gazejax evaluate --config F[:variant] --workdir D [--best]``: metrics table + eval.json."""
 
 from gazejax.cli import UsageError
-from gazejax.commands.train import add_run_arguments, start
+from gazejax.commands.train import add_run_arguments, parse_extra_args, start  # noqa: F401
 
 HELP = "evaluate a trained model"
 

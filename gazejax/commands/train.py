@@ -1,7 +1,5 @@
 """``gazejax train --config F[:variant] --workdir D [--config.a.b=value ...]``."""
 
-import argparse
-
 from gazejax.cli import UsageError
 
 HELP = "train a model from an ml_collections config"
@@ -22,20 +20,14 @@ def add_run_arguments(parser):
     parser.epilog = (
         "Any config field can be overridden: --config.optim.lr=1e-4 (or --config.optim.lr 1e-4)."
     )
-    # Field names are open-ended, so argparse cannot declare them: the unknown
-    # tokens this subparser leaves over become ``args.overrides``.
-    parser.parse_known_args = lambda args=None, namespace=None: _with_overrides(
-        parser, args, namespace
-    )
 
 
-def _with_overrides(parser, args, namespace):
-    namespace, extras = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
+def parse_extra_args(tokens):
+    """Config overrides: the tokens argparse cannot declare (field names are open-ended)."""
     try:
-        namespace.overrides = _pair_up(extras)
+        return _pair_up(tokens)
     except ValueError as e:
-        parser.error(str(e))
-    return namespace, []
+        raise UsageError(str(e)) from None
 
 
 def start(args):
@@ -44,7 +36,7 @@ def start(args):
 
     sharding.initialize_distributed(args.coordinator_address, args.num_processes, args.process_id)
     try:
-        return config_loading.load_config(args.config, args.overrides)
+        return config_loading.load_config(args.config, args.extra)
     except config_loading.ConfigError as e:
         raise UsageError(str(e)) from None
 

@@ -80,7 +80,8 @@ class GazeNeRFH5Source:
                 n = f["face_patch"].shape[0]
                 bad = [k for k in REQUIRED_KEYS if f[k].shape[0] != n]
                 if bad or f["latent_codes"].shape[1:] != (306,):
-                    raise ValueError(f"{path}: inconsistent record counts or latent_codes shape ({', '.join(bad)})")
+                    raise ValueError(
+                        f"{path}: inconsistent record counts or latent_codes shape ({', '.join(bad)})")
             self._offsets.append(self._offsets[-1] + n)
 
     def __len__(self):

@@ -24,9 +24,8 @@ import tqdm
 
 from gazejax.data.synthgaze import anatomy, sample
 
-# Records rendered per jitted call, by resolution (bigger images, smaller batches).
+# Records fetched from the renderer at a time (bigger images, smaller batches).
 BATCH_PIXELS = 8 * 128 * 128
-MAX_BATCH = 32
 
 
 @dataclasses.dataclass(eq=False)
@@ -175,14 +174,11 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
             np.meshgrid(np.asarray(identities), np.arange(c.frames), np.arange(c.views), indexing="ij"),
             -1,
         ).reshape(-1, 3)
-        # One batch size per config (train and test share the compiled renderer).
-        batch = max(1, min(BATCH_PIXELS // c.resolution**2, MAX_BATCH, c.identities * c.frames * c.views))
+        batch = max(1, BATCH_PIXELS // c.resolution**2)
         with tqdm.tqdm(total=len(grid), desc="synthgaze", unit="img") as bar:
             for start in range(0, len(grid), batch):
                 ids = grid[start : start + batch]
-                # Pad the last batch to the full size so one compiled function serves all.
-                padded = np.concatenate([ids, np.repeat(ids[-1:], batch - len(ids), 0)])
-                out = sample.records(c.seed, padded[:, 0], padded[:, 1], padded[:, 2], c.resolution)
+                out = sample.records(c.seed, ids[:, 0], ids[:, 1], ids[:, 2], c.resolution)
                 out.pop("iris_mask")
                 for i, (identity, frame, view) in enumerate(ids):
                     key = f"{identity:06d}_{frame:05d}_{view:03d}"

@@ -31,7 +31,8 @@ def flow_warp(image, flow):
     """
     if image.ndim != 4 or flow.ndim != 4 or flow.shape[-1] != 2:
         raise ValueError(
-            f"flow_warp wants image (N,H,W,C) and flow (N,H,W,2), got {image.shape} and {flow.shape}"
+            f"flow_warp wants image (N,H,W,C) and flow (N,H,W,2), "
+            f"got {image.shape} and {flow.shape}"
         )
     if image.shape[:3] != flow.shape[:3]:
         raise ValueError(f"image {image.shape} and flow {flow.shape} differ in (N, H, W)")

@@ -50,4 +50,6 @@ def sample_planes(planes, points, box_warp):
 
 def sample_triplane(planes, points, box_warp):
     """Mean over the three planes of :func:`sample_planes`: ``(N, M, C)``."""
-    return sample_planes(planes, points, box_warp).mean(axis=1)
+    per_plane = sample_planes(planes, points, box_warp)
+    # An explicit sum: XLA:CPU's reduce over this middle axis is ~15x slower.
+    return sum(per_plane[:, i] for i in range(per_plane.shape[1])) / per_plane.shape[1]

@@ -1,1 +1,12 @@
-"""Generic trainer and the per-method training steps that plug into it."""
+"""Generic trainer and the per-method training steps that plug into it.
+
+- :mod:`~gazejax.train.method`: the plug-in contract (``Method``, ``TrainState``).
+- :mod:`~gazejax.train.trainer`: ``train(config, workdir)`` / ``evaluate(config, workdir)``.
+- :mod:`~gazejax.train.config_loading`: ``load_config("configs/x.py:variant", overrides)``
+  and the standard config fields.
+- :mod:`~gazejax.train.sharding`: mesh, shardings, global batches, ``jax.distributed``.
+- :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume).
+- :mod:`~gazejax.train.metrics_log`, :mod:`~gazejax.train.tensorboard`,
+  :mod:`~gazejax.train.sample_grid`, :mod:`~gazejax.train.stop_signal`: observability.
+- one module per method (``livegaze``, ``gazenerf``, ``mggr``, ...) exposing ``METHOD``.
+"""

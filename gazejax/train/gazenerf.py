@@ -75,9 +75,15 @@ def optimizer(config):
 
 @functools.lru_cache(maxsize=None)
 def _load_converted(path):
+    """(module, variables, info) of a converted checkpoint, read once per process.
+
+    ``init`` runs under ``jit``/``eval_shape``; the restore must still
+    produce concrete arrays, hence compile-time evaluation.
+    """
     from gazejax import convert  # noqa: PLC0415 -- orbax only when weights are used
 
-    return convert.load(path)
+    with jax.ensure_compile_time_eval():
+        return convert.load(path)
 
 
 def frozen_variables(config):

@@ -192,7 +192,8 @@ def evaluate(config, state, workdir):
             scores["gaze_error"] += list(np.asarray(angular_error(pred["gaze"], ref["gaze"])))
             scores["head_error"] += list(np.asarray(angular_error(pred["head"], ref["head"])))
             if "gaze" in targets:
-                scores["gaze_error_vs_label"] += list(np.asarray(angular_error(pred["gaze"], targets["gaze"])))
+                label_error = angular_error(pred["gaze"], targets["gaze"])
+                scores["gaze_error_vs_label"] += list(np.asarray(label_error))
     results = {k: float(np.mean(v)) for k, v in scores.items() if v}
     results["num_pairs"] = len(pairs)
     path = pathlib.Path(workdir) / "gazenerf_eval.json"

@@ -28,7 +28,7 @@ import optax
 from gazejax.losses.perceptual import perceptual_loss
 from gazejax.losses.reconstruction import masked_l1
 from gazejax.metrics import psnr, ssim
-from gazejax.models.livegaze.build import build_model
+from gazejax.models.livegaze.build import build_model, init_params
 from gazejax.train.livegaze_eval import evaluate
 from gazejax.train.method import Method, TrainState
 
@@ -74,7 +74,7 @@ def _depth_teacher(config):
 def init(config, key, batch):
     model = build_model(config.model)
     source, target = batch["source"], batch["target"]
-    params = model.init(key, source["image"], target["gaze_head"], target["camera"])["params"]
+    params = init_params(model, key, source["image"], target["gaze_head"], target["camera"])
     perceptual = _perceptual(config)
     return TrainState(
         step=jnp.zeros((), jnp.int32),

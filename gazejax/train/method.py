@@ -41,6 +41,7 @@ class Method:
         Builds the initial state; ``batch`` is an example global batch.
     train_step(config, state, batch, key) -> (TrainState, Metrics)
         One optimisation step (GANs run their G and D updates inside it).
+        It must leave ``state.step`` alone: the trainer increments it.
         Metrics are scalars; the key ``'loss'`` is the one shown first.
     eval_step(config, state, batch) -> Metrics            (optional)
     sample_images(config, state, batch) -> {name: (N,H,W,3) in [0,1]} (optional)

@@ -174,8 +174,7 @@ def init(config, key, batch):
     txs = optimizers(config)
     extra = {}
     if (config.loss.g_feature or config.loss.g_style) and not config.loss.vgg_checkpoint:
-        warnings.warn("MGGR: no loss.vgg_checkpoint, so the VGG feature and style terms are off",
-                      stacklevel=2)
+        warnings.warn("MGGR: no loss.vgg_checkpoint, so the VGG feature and style terms are off")
     if perceptual_enabled(config):
         extra["vgg"] = _load_converted(config.loss.vgg_checkpoint)[1]
     return TrainState(
@@ -207,7 +206,8 @@ def redirect(config, params, source, head_pose, source_gaze, target_gaze):
     pairs = dict(source=source, head_pose=head_pose, source_gaze=source_gaze,
                  target_gaze=target_gaze)
     coarse_image = _coarse_forward(config, params["coarse"], pairs)
-    return dict(coarse=coarse_image, refined=_refine(config, params["generator"], coarse_image, pairs))
+    refined = _refine(config, params["generator"], coarse_image, pairs)
+    return dict(coarse=coarse_image, refined=refined)
 
 
 def _update(tx, grads, opt_state, params):

@@ -220,7 +220,7 @@ def train(config, workdir, progress=True):
                     if run.is_chief:
                         grid = save_grid(workdir / "samples" / f"step_{done:07d}.png", images)
                         log.events.image(done, "samples", grid)
-                stopping = _any_process(stop.requested)
+                stopping = _stop_requested(stop, may_sync=done % config.log_every == 0)
                 if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
                     metrics = last_metrics
                     if eval_step is not None:
@@ -238,11 +238,18 @@ def train(config, workdir, progress=True):
     return state
 
 
-def _any_process(flag):
-    """True on every process if ``flag`` is set on any (signals may reach only some)."""
+def _stop_requested(stop, may_sync):
+    """Whether to stop now; with several processes, agreed by all of them.
+
+    A signal may reach only some processes, and all must take part in the
+    final save, so the flag is all-gathered; that blocks the host, so only on
+    steps where ``may_sync`` (the log steps, which block anyway).
+    """
     if jax.process_count() == 1:
-        return flag
-    return bool(multihost_utils.process_allgather(np.int32(flag)).max())
+        return stop.requested
+    if not may_sync:
+        return False
+    return bool(multihost_utils.process_allgather(np.int32(stop.requested)).max())
 
 
 def evaluate(config, workdir, best=False):

@@ -20,7 +20,12 @@ from gazejax.data.synthgaze.anatomy import (
 )
 from gazejax.data.synthgaze.params import Scene, build_scene
 from gazejax.data.synthgaze.render import render_image, render_rays
-from gazejax.data.synthgaze.sample import check_resolution, controlled_records, records
+from gazejax.data.synthgaze.sample import (
+    check_resolution,
+    controlled_records,
+    record_labels,
+    records,
+)
 
 __all__ = [
     "EXPRESSION_DIM",
@@ -32,6 +37,7 @@ __all__ = [
     "build_scene",
     "check_resolution",
     "controlled_records",
+    "record_labels",
     "records",
     "render_image",
     "render_rays",

@@ -1,9 +1,8 @@
 """The public per-record API: SynthGaze records as numpy dicts, in batches.
 
 A record (schema in DESIGN.md / the package docstring) is a pure function of
-``(seed, identity, frame, view, resolution)``. Batches are rendered by one
-jitted, vmapped function per resolution, so the same seed gives identical
-bytes whatever the batch it is rendered in.
+``(seed, identity, frame, view, resolution)``, rendered by one jitted function
+per resolution, so the same seed gives identical bytes whatever the batch.
 """
 
 import functools
@@ -46,12 +45,22 @@ def _to_uint8(x):
     return jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8)
 
 
+def _pose_labels(gaze_head, camera_angles):
+    """Head-frame gaze (2,) + camera (yaw, pitch) (2,) -> EG3D label (25,),
+    head->camera rotation (3, 3), camera-frame gaze (2,), head pose (2,)."""
+    label = camera_label(camera_angles[0], camera_angles[1])
+    cam2world, _ = camera_from_label(label)
+    head_rotation = cam2world[:3, :3].T @ params.HEAD_TO_WORLD
+    gaze = vector_to_pitchyaw(head_rotation @ pitchyaw_to_vector(gaze_head))
+    return label, head_rotation, gaze, head_pose_from_rotation(head_rotation)
+
+
 def _render_record(codes, illumination, gaze_head, camera_angles, resolution):
     """One record (schema keys, jnp) plus ``iris_mask`` (R, R) uint8 for checks."""
     scene = params.build_scene(
         codes["shape_code"], codes["texture_code"], codes["expression_code"], illumination, gaze_head
     )
-    label = camera_label(camera_angles[0], camera_angles[1])
+    label, head_rotation, gaze, head_pose = _pose_labels(gaze_head, camera_angles)
     # Image and eye-patch rays go through one renderer call (one compiled copy).
     origins, directions = eg3d_rays(label, resolution)
     patch_origins, patch_directions = eye_patch_rays(scene, label)
@@ -63,9 +72,6 @@ def _render_record(codes, illumination, gaze_head, camera_angles, resolution):
     )
     images = jax.tree.map(lambda x: x[:n].reshape((resolution, resolution) + x.shape[1:]), rays)
     patches = eye_patches_from_rays(rays["rgb"][n:])
-    cam2world, _ = camera_from_label(label)
-    head_rotation = cam2world[:3, :3].T @ params.HEAD_TO_WORLD
-    gaze = vector_to_pitchyaw(head_rotation @ pitchyaw_to_vector(gaze_head))
     return dict(
         image=_to_uint8(images["rgb"]),
         face_mask=images["face"].astype(jnp.uint8),
@@ -74,7 +80,7 @@ def _render_record(codes, illumination, gaze_head, camera_angles, resolution):
         depth=images["depth"],
         gaze=gaze,
         gaze_head=gaze_head,
-        head_pose=head_pose_from_rotation(head_rotation),
+        head_pose=head_pose,
         head_rotation=head_rotation,
         camera=label,
         illumination_code=illumination,
@@ -93,22 +99,39 @@ def _ids(identity, frame, view):
 
 
 @functools.partial(jax.jit, static_argnames="resolution")
-@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0, None))
-def _sampled(seed_key, identity, frame, view, resolution):
-    codes = params.identity_codes(seed_key, identity)
-    gaze_head, illumination = params.frame_draws(seed_key, identity, frame)
-    camera = params.view_camera(seed_key, identity, frame, view)
-    out = _render_record(codes, illumination, gaze_head, camera, resolution)
-    return dict(out, **_ids(identity, frame, view))
-
-
-@functools.partial(jax.jit, static_argnames="resolution")
-@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0, 0, None))
-def _controlled(seed_key, identity, frame, gaze_head, camera_angles, resolution):
+def _render_one(seed_key, identity, frame, view, gaze_head, camera_angles, resolution):
     codes = params.identity_codes(seed_key, identity)
     _, illumination = params.frame_draws(seed_key, identity, frame)
     out = _render_record(codes, illumination, gaze_head, camera_angles, resolution)
-    return dict(out, **_ids(identity, frame, -1))
+    return dict(out, **_ids(identity, frame, view))
+
+
+def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, resolution):
+    # One compiled program per resolution renders every record, one at a time:
+    # a record's bytes cannot depend on its batch, and tests, notebooks and the
+    # builder share a single compilation. Each image already has thousands of
+    # rays in flight, so batching adds little; async dispatch overlaps calls.
+    outs = [
+        _render_one(seed_key, *args, resolution=resolution)
+        for args in zip(identities, frames, views, gaze_head, camera_angles)
+    ]
+    return {k: np.stack([np.asarray(o[k]) for o in outs]) for k in outs[0]}
+
+
+@jax.jit
+@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
+def _draws(seed_key, identity, frame, view):
+    gaze_head, _ = params.frame_draws(seed_key, identity, frame)
+    return gaze_head, params.view_camera(seed_key, identity, frame, view)
+
+
+@jax.jit
+@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
+def _labels(seed_key, identity, frame, view):
+    gaze_head, _ = params.frame_draws(seed_key, identity, frame)
+    camera = params.view_camera(seed_key, identity, frame, view)
+    label, _, gaze, head_pose = _pose_labels(gaze_head, camera)
+    return dict(gaze=gaze, gaze_head=gaze_head, head_pose=head_pose, camera=label)
 
 
 def _check_ids(name, values):
@@ -134,10 +157,28 @@ def records(seed, identities, frames, views, resolution):
       plus ``iris_mask`` (B,R,R) uint8, which is not stored in the dataset.
     """
     check_resolution(resolution)
+    ids = _check_id_arrays(identities, frames, views)
+    key = jax.random.key(seed)
+    gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids))
+    return _render_many(key, *ids, gaze_head, camera_angles, resolution)
+
+
+def _check_id_arrays(identities, frames, views):
     ids = [_check_ids(n, v) for n, v in (("identities", identities), ("frames", frames), ("views", views))]
     if len({len(v) for v in ids}) != 1:
         raise ValueError("identities, frames and views must have the same length")
-    return jax.tree.map(np.asarray, _sampled(jax.random.key(seed), *ids, resolution))
+    return ids
+
+
+def record_labels(seed, identities, frames, views):
+    """The labels of :func:`records` without rendering (cheap; for statistics).
+
+    Equal to the rendered records' labels up to float32 rounding.
+
+    Returns dict of numpy arrays: gaze, gaze_head, head_pose (B, 2), camera (B, 25).
+    """
+    ids = _check_id_arrays(identities, frames, views)
+    return jax.tree.map(np.asarray, _labels(jax.random.key(seed), *ids))
 
 
 def controlled_records(seed, identities, gaze_head, camera_angles, resolution, frame=0):
@@ -164,5 +205,7 @@ def controlled_records(seed, identities, gaze_head, camera_angles, resolution, f
             f"got {gaze_head.shape} and {camera_angles.shape}"
         )
     frames = np.full(batch, frame, np.int32)
-    out = _controlled(jax.random.key(seed), identities, frames, gaze_head, camera_angles, resolution)
-    return jax.tree.map(np.asarray, out)
+    views = np.full(batch, -1, np.int32)
+    return _render_many(
+        jax.random.key(seed), identities, frames, views, gaze_head, camera_angles, resolution
+    )

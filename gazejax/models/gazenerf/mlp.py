@@ -9,7 +9,6 @@ from typing import Callable
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 
 class ConcatDense(nn.Module):
@@ -69,7 +68,7 @@ class NerfMLP(nn.Module):
     @nn.compact
     def __call__(self, points, condition, appearance):
         if self.depth < 3:
-            raise ValueError(f"NerfMLP depth must be >= 3 (the skip feeds layer depth//2+1), got {self.depth}")
+            raise ValueError(f"NerfMLP depth must be >= 3 (the skip feeds a trunk layer), got {self.depth}")
         xavier = nn.initializers.xavier_uniform()
         inputs = [points, condition]
         skip = self.depth // 2

@@ -4,5 +4,6 @@
 - ``coarse``: MGGR-C, the flow-warping encoder-decoder (Eq. 1-3);
 - ``generator``: the conditional residual refiner (Eq. 6-7);
 - ``discriminator``: the multi-task (adversarial + gaze) discriminator (Eq. 10-12);
-- ``losses``: the objectives (Eq. 3, 8-13).
+- ``losses``: the objectives (Eq. 3, 8-13);
+- ``layers``: conv blocks shared by the encoder-decoder and the generator.
 """

@@ -56,4 +56,5 @@ class UpConvNormRelu(nn.Module):
 
 def tile(vector, height, width):
     """(N, K) -> (N, height, width, K): a per-sample condition broadcast over pixels."""
-    return jnp.broadcast_to(vector[:, None, None, :], (vector.shape[0], height, width, vector.shape[-1]))
+    n, k = vector.shape
+    return jnp.broadcast_to(vector[:, None, None, :], (n, height, width, k))

@@ -1,0 +1,64 @@
+"""L2CS-Net gaze estimator, trained on SynthGaze to judge redirection experiments.
+
+Variants:
+  synthgaze  ResNet-18 at 112^2 on SynthGaze 128^2 (the LiveGaze :synthgaze build:
+             20 identities x 10 frames x 4 views, 4 held out), Gaze360 binning,
+             Adam 1e-3, batch 32, 1500 steps: about 30 minutes on 2 CPU cores.
+  paper      the paper's network and optimiser (L2CS README / reference notes
+             Sec. 1): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
+             alpha 1, Adam 1e-5, batch 16, 50 epochs of Gaze360 (~127k images,
+             ~400k steps). No Gaze360 here: the data default is SynthGaze 512^2;
+             point ``data.builder`` at your own converted set. (The reference
+             also freezes conv1/bn1 of its ImageNet init; we train from scratch.)
+  tiny       seconds on a CPU: ResNet-18 at 32^2 on the tiny SynthGaze build.
+
+``gazejax evaluate`` reports the mean angular error (degrees) over all
+held-out-identity images, beside the predict-the-mean-training-gaze baseline.
+Export for ``gazejax estimate`` is not automatic (see the README).
+"""
+
+import ml_collections
+
+VARIANTS = ("synthgaze", "paper", "tiny")
+
+
+def get_config(variant="synthgaze"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown l2cs variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    c = ml_collections.ConfigDict()
+    c.method = "gazejax.train.l2cs"
+    c.seed = 0
+    c.num_steps = 1500
+    c.batch_size = 32
+    c.log_every = 25
+    c.checkpoint_every = 500
+    c.sample_every = 0
+    c.keep_checkpoints = 2
+    c.best_metric = "angular_error_deg"
+    c.best_mode = "min"
+    c.data = ml_collections.ConfigDict(dict(
+        builder="synthgaze", dir="", split="train", eval_split="test", pairs=False,
+        same_camera=None, num_threads=2, seed=0,
+        resolution=128, identities=20, frames=10, views=4, test_identities=4,
+    ))
+    c.model = ml_collections.ConfigDict(dict(depth=18, binning="gaze360", input_size=112))
+    c.loss = ml_collections.ConfigDict(dict(alpha=1.0))
+    c.optim = ml_collections.ConfigDict(dict(lr=1e-3))
+    c.eval = ml_collections.ConfigDict(dict(num_batches=5))
+
+    if variant == "paper":
+        c.model.update(dict(depth=50, input_size=448))
+        c.optim.lr = 1e-5
+        c.batch_size = 16
+        c.num_steps = 400_000
+        c.log_every, c.checkpoint_every = 100, 10_000
+        c.data.update(dict(resolution=512, identities=200, frames=20, views=9, test_identities=20))
+    elif variant == "tiny":
+        c.model.input_size = 32
+        c.batch_size = 8
+        c.num_steps = 6
+        c.log_every, c.checkpoint_every = 3, 6
+        c.data.update(dict(resolution=64, identities=4, frames=2, views=2, test_identities=1,
+                           num_threads=0))
+        c.eval.num_batches = 1
+    return c
