@@ -6,8 +6,8 @@ Variants:
              loss weights (Sec. 4.1) and AdamW 1e-5 / 1e-5, batch 4, 50 epochs
              of 14.4K images. Data: SynthGaze at 512^2 (200 identities).
   paper_lt   the same with Live3D's lighter "LT" encoder.
-  synthgaze  a small model on SynthGaze at 128^2 (20 identities, in/out, 64^2
-             neural render, 2X super-resolution): trains on a CPU in ~30 min.
+  synthgaze  a small model on SynthGaze at 128^2 in/out (20 identities, 32^2
+             neural render, 2X super-resolution), sized for ~30 min of CPU training.
   tiny       a few-minute CPU demo on SynthGaze at 64^2 (6 identities, no
              super-resolution); also what the tests shrink further.
 
@@ -35,7 +35,7 @@ def _encoder(**overrides):
         token_dim=1024, low_depth=5, low_heads=4, final_heads=2, final_sr_ratio=2, mlp_ratio=2.0,
         resnet_widths=(64, 128), resnet_blocks=(3, 4), aspp_channels=256, aspp_rates=(12, 24, 36),
         gaze_tokens=16, gaze_hidden=256, gaze_frequencies=6, fusion_heads=4, fusion_head_dim=24,
-        triplane_channels=32,
+        triplane_channels=32, normalized_coordinates=False,
     )
     encoder.update(overrides)
     return encoder
@@ -89,24 +89,24 @@ def get_config(variant="paper"):
 
 
 def _synthgaze(c):
-    c.num_steps = 3000
-    c.batch_size = 8
+    c.num_steps = 2000
+    c.batch_size = 4
     c.log_every = 20
     c.checkpoint_every = 500
     c.sample_every = 500
     c.data.update(dict(resolution=128, identities=20, frames=10, views=4, test_identities=4))
     c.eval.num_batches = 10
     c.model.encoder = _encoder(
-        feature_channels=24, stem_channels=24, mid_channels=32, wide_channels=64, token_dim=128,
-        low_depth=2, low_heads=2, final_heads=2, resnet_widths=(24, 48), resnet_blocks=(2, 2),
-        aspp_channels=48, aspp_rates=(2, 4, 6), gaze_tokens=8, gaze_hidden=64, fusion_heads=2,
-        fusion_head_dim=16, triplane_channels=16,
+        feature_channels=16, stem_channels=16, mid_channels=16, wide_channels=32, token_dim=64,
+        low_depth=2, low_heads=2, final_heads=2, resnet_widths=(16, 32), resnet_blocks=(2, 2),
+        aspp_channels=32, aspp_rates=(2, 4, 6), gaze_tokens=8, gaze_hidden=64, fusion_heads=2,
+        fusion_head_dim=16, triplane_channels=16, normalized_coordinates=True,
     )
     c.model.update(dict(
-        neural_resolution=64, output_resolution=128, sr_variant="2X", sr_widths=(32, 32), w_dim=64,
-        decoder_hidden=32, ray_start=2.2, ray_end=3.2, n_coarse=16, n_fine=16,
+        neural_resolution=32, output_resolution=128, sr_variant="2X", sr_widths=(32, 32), w_dim=64,
+        decoder_hidden=32, ray_start=2.2, ray_end=3.2, n_coarse=12, n_fine=12,
     ))
-    c.optim.update(dict(encoder_lr=5e-4, renderer_lr=5e-4, clip_norm=1.0))
+    c.optim.update(dict(encoder_lr=1e-3, renderer_lr=1e-3, clip_norm=1.0))
 
 
 def _tiny(c):
@@ -122,10 +122,10 @@ def _tiny(c):
         feature_channels=8, stem_channels=8, mid_channels=8, wide_channels=16, token_dim=32,
         low_depth=1, low_heads=2, final_heads=2, resnet_widths=(8, 16), resnet_blocks=(1, 1),
         aspp_channels=16, aspp_rates=(1, 2, 3), gaze_tokens=4, gaze_hidden=32, fusion_heads=2,
-        fusion_head_dim=8, triplane_channels=8,
+        fusion_head_dim=8, triplane_channels=8, normalized_coordinates=True,
     )
     c.model.update(dict(
         neural_resolution=32, output_resolution=64, sr_variant="none", w_dim=16, decoder_hidden=32,
         ray_start=2.2, ray_end=3.2, n_coarse=12, n_fine=12,
     ))
-    c.optim.update(dict(encoder_lr=2e-3, renderer_lr=2e-3, clip_norm=1.0))
+    c.optim.update(dict(encoder_lr=3e-3, renderer_lr=3e-3, clip_norm=1.0))

@@ -41,3 +41,12 @@ def pair_batch(n=2):
     target_batch["left_eye_mask"][:, 8:12, 18:24] = 1.0
     target_batch["right_eye_mask"][:, 8:12, 8:14] = 1.0
     return {"source": stack(source), "target": target_batch}
+
+
+def make_source(data_config, split, data_dir):
+    """``data.builder`` hook: fake SynthGaze records with valid (orbiting) cameras."""
+    records = fake_synthgaze.make_source(data_config, split, data_dir)
+    yaws = np.linspace(-0.3, 0.3, data_config.views)
+    for record in records:
+        record["camera"] = np.asarray(camera_label(yaws[record["view"]], 0.0), np.float32)
+    return records

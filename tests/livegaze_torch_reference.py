@@ -110,12 +110,108 @@ class CrossAttention(nn.Module):
         return self.to_out((attn @ v).transpose(1, 2).reshape(b, x.shape[1], -1))
 
 
-def randomize(module, seed=0):
-    """Random weights everywhere (biases and LayerNorm affine too), in eval mode."""
+class BasicBlockNoBN(nn.Module):
+    """torchvision BasicBlock with BatchNorm -> Identity and biased convs (Live3D's E_l)."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride))
+
+    def forward(self, x):
+        y = self.conv2(torch.relu(self.conv1(x)))
+        return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNetStemNoBN(nn.Module):
+    """smp ResNet-34 encoder at ``encoder_depth=3``: conv1, max-pool, layer1, layer2."""
+
+    def __init__(self, cin, widths, blocks):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, widths[0], 7, 2, 3)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        prev = widths[0]
+        for stage, (width, count) in enumerate(zip(widths, blocks), start=1):
+            layers = []
+            for j in range(count):
+                layers.append(BasicBlockNoBN(prev, width, 2 if (j == 0 and stage > 1) else 1))
+                prev = width
+            setattr(self, f"layer{stage}", nn.Sequential(*layers))
+        self.stages = len(widths)
+
+    def forward(self, x):
+        x = self.maxpool(torch.relu(self.conv1(x)))
+        for stage in range(1, self.stages + 1):
+            x = getattr(self, f"layer{stage}")(x)
+        return x
+
+
+class ASPP(nn.Module):
+    """smp/torchvision DeepLabV3 ASPP with BatchNorm -> Identity, biased convs, no dropout."""
+
+    def __init__(self, cin, channels, rates):
+        super().__init__()
+        branches = [nn.Sequential(nn.Conv2d(cin, channels, 1), nn.ReLU())]
+        branches += [nn.Sequential(nn.Conv2d(cin, channels, 3, padding=r, dilation=r), nn.ReLU()) for r in rates]
+        branches.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(cin, channels, 1), nn.ReLU()))
+        self.convs = nn.ModuleList(branches)
+        self.project = nn.Sequential(nn.Conv2d(channels * len(branches), channels, 1), nn.ReLU())
+
+    def forward(self, x):
+        outs = [branch(x) for branch in self.convs[:-1]]
+        pooled = self.convs[-1](x)
+        outs.append(nn.functional.interpolate(pooled, size=x.shape[2:], mode="bilinear", align_corners=False))
+        return self.project(torch.cat(outs, 1))
+
+
+class DeepLabV3(nn.Module):
+    def __init__(self, cin, widths, blocks, channels, rates):
+        super().__init__()
+        self.encoder = ResNetStemNoBN(cin, widths, blocks)
+        self.decoder = nn.Sequential(ASPP(widths[-1], channels, rates), nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU())
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+class LowFrequencyEncoder(nn.Module):
+    """Live3D's E_l, "normal" layout: DeepLabV3 -> SegFormer ViT -> pixel shuffle -> convs."""
+
+    def __init__(self, cin, widths, blocks, aspp, rates, token_dim, depth, heads, mid, channels):
+        super().__init__()
+        self.deeplabv3 = DeepLabV3(cin, widths, blocks, aspp, rates)
+        self.patch_embed = OverlapPatchEmbed(7, 2, aspp, token_dim)
+        self.blocks = nn.ModuleList([Block(token_dim, heads, mlp_ratio=2) for _ in range(depth)])
+        self.head = nn.ModuleList([
+            nn.Conv2d(token_dim // 4, mid, 3, padding=1), nn.Conv2d(mid, mid, 3, padding=1),
+            nn.Conv2d(mid, channels, 3, padding=1),
+        ])
+
+    def forward(self, x):
+        up = lambda t: nn.functional.interpolate(t, scale_factor=2, mode="bilinear", align_corners=False)
+        tokens, h, w = self.patch_embed(self.deeplabv3(x))
+        for block in self.blocks:
+            tokens = block(tokens, h, w)
+        x = up(nn.functional.pixel_shuffle(to_grid(tokens, h, w), 2))
+        x = torch.relu(self.head[0](x))
+        x = torch.relu(self.head[1](up(x)))
+        return self.head[2](x)
+
+
+def randomize(module, seed=0, fan_in_scaled=False):
+    """Random weights everywhere (biases and LayerNorm affine too), in eval mode.
+
+    ``fan_in_scaled`` divides matrix/kernel weights by sqrt(fan-in) so deep
+    stacks keep activations of order one.
+    """
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+            scale = p[0].numel() ** -0.5 if (fan_in_scaled and p.ndim > 1) else 0.2
+            p.copy_(torch.randn(p.shape, generator=gen) * scale)
     return module.eval()
 
 

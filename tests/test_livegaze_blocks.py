@@ -1,4 +1,4 @@
-"""Parity of the SegFormer and cross-attention blocks with plain-torch references."""
+"""Parity of the SegFormer, cross-attention and E_l encoder blocks with plain-torch references."""
 
 import jax
 import numpy as np
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import livegaze_torch_reference as ref
+from gazejax.models.livegaze import encoders
 from gazejax.nn import cross_attention, segformer
 
 TOL = 1e-4
@@ -83,3 +84,20 @@ def test_cross_attention_output_depends_on_context():
     b = np.asarray(attn.apply(variables, x, context[:, ::-1] * 2.0))
     assert a.shape == x.shape
     assert np.abs(a - b).max() > 1e-3
+
+
+def test_low_frequency_encoder_matches_torch():
+    # DeepLabV3 (ResNet without BN, ASPP with its pooling branch) + ViT + pixel shuffle + upsampling
+    sizes = dict(widths=(8, 16), blocks=(2, 2), aspp=16, rates=(1, 2, 3), token_dim=32, depth=2,
+                 heads=2, mid=8, channels=6)
+    torch_encoder = ref.randomize(ref.LowFrequencyEncoder(5, **sizes), fan_in_scaled=True)
+    encoder = encoders.LowFrequencyEncoder(
+        channels=6, mid_channels=8, token_dim=32, depth=2, heads=2, resnet_widths=(8, 16),
+        resnet_blocks=(2, 2), aspp_channels=16, aspp_rates=(1, 2, 3),
+    )
+    image = np.random.default_rng(9).normal(size=(2, 32, 32, 5)).astype(np.float32)
+    variables = ref.convert(torch_encoder, encoder, image)
+    expected = ref.nhwc(torch_encoder(ref.nchw(image)))
+    got = np.asarray(jax.jit(encoder.apply)(variables, image))
+    assert got.shape == (2, 16, 16, 6)
+    np.testing.assert_allclose(got, expected, atol=TOL, rtol=0)

@@ -9,7 +9,7 @@ import pytest
 
 import livegaze_tiny
 from gazejax.models.livegaze.build import build_model, check_inputs, init_params
-from gazejax.models.livegaze.tri_encoder import TriplaneEncoder, encoder_input
+from gazejax.models.livegaze.tri_encoder import encoder_input
 from gazejax.cli import UsageError, main
 from gazejax.commands.redirect import read_face, sweep_grid
 from gazejax.models.livegaze.inference import Redirector
@@ -51,6 +51,8 @@ def test_encoder_input_has_raw_pixel_coordinates():
     assert np.all(x[..., :3] == 1.0)  # [0, 1] -> [-1, 1]
     np.testing.assert_array_equal(x[0, 2, :, 3], np.arange(6))  # column index
     np.testing.assert_array_equal(x[0, :, 5, 4], np.arange(4))  # row index
+    normalized = np.asarray(encoder_input(jnp.ones((1, 4, 4, 3)), normalized_coordinates=True))
+    np.testing.assert_allclose(normalized[0, 0, :, 3], [-0.75, -0.25, 0.25, 0.75])  # pixel centres
 
 
 def test_pixel_shuffle_matches_torch_layout():

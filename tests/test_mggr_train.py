@@ -154,3 +154,21 @@ def mggr_eval_outputs():
     from gazejax.train import mggr_eval
 
     return mggr_eval.OUTPUTS
+
+
+def test_perceptual_terms_load_a_converted_vgg16_under_jit(tmp_path):
+    from gazejax import convert
+    from gazejax.models.perceptual import VGGFeatures
+
+    vgg = jax.jit(VGGFeatures(layers=("conv5_3",), resize_to=None).init)(
+        jax.random.PRNGKey(3), jnp.zeros((1, 16, 16, 3)))
+    convert.save(tmp_path / "vgg", {"network": "vgg16", "input_size": 224}, vgg)
+    config = _config("tiny", f"loss.vgg_checkpoint={tmp_path / 'vgg'}")
+    batch = _batch(config)
+    # the trainer traces init (eval_shape, jit): the checkpoint must load there
+    abstract = jax.eval_shape(lambda k, b: mggr.init(config, k, b), jax.random.PRNGKey(0), batch)
+    assert "vgg" in abstract.extra
+    extra = {"vgg": mggr._load_converted(config.loss.vgg_checkpoint)[1]}
+    content, style = jax.jit(mggr._feature_fn(config, extra))(jnp.ones((2, 16, 16, 3)))
+    assert content.shape == (2, 1, 1, 512)
+    assert [s.shape[-1] for s in style] == [64, 128, 256, 512]

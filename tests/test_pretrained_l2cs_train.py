@@ -1,10 +1,16 @@
 """L2CS training method: the :tiny loss falls; evaluation covers every held-out image."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image
 
+from gazejax import convert
+from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
+from gazejax.models.l2cs import predict_pitchyaw
 from gazejax.train import config_loading, l2cs
 
 
@@ -14,7 +20,7 @@ def _config():
     )
 
 
-def test_tiny_loss_falls_and_evaluation_has_a_baseline():
+def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
     config = _config()
     pipe = pipeline_lib.make_pipeline(
         config.data, "train", global_batch_size=config.batch_size, seed=0, process_index=0, process_count=1
@@ -32,9 +38,26 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline():
         state.extra["gaze_sum"] / state.extra["gaze_count"], np.mean(np.asarray(batch["gaze"]), 0), atol=1e-6
     )
 
-    result = l2cs.evaluate(config, state, workdir=None)
+    result = l2cs.evaluate(config, state, workdir=tmp_path)
     test_records = config.data.identities * config.data.frames * config.data.views
     assert result["num_images"] == test_records
     assert np.isfinite(result["angular_error_deg"]) and result["mean_gaze_baseline_deg"] > 0
     evaluated = jax.jit(lambda s, b: l2cs.eval_step(config, s, b))(state, batch)
     assert set(evaluated) == {"angular_error_deg", "mean_gaze_baseline_deg"}
+
+    # The export is a converted checkpoint: `gazejax estimate` and eval.estimator read it.
+    module, variables, info = convert.load(tmp_path / "estimator")
+    images = np.round(np.asarray(batch["image"][:2]) * 255) / 255  # exactly representable as PNG
+    exported = jax.jit(lambda v, x: predict_pitchyaw(module, v, x, info))(variables, images)
+    np.testing.assert_allclose(exported, l2cs.predict(config, state, images), atol=1e-5)
+
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"face{i}.png"))
+        Image.fromarray((image * 255).round().astype(np.uint8)).save(paths[-1])
+    out = tmp_path / "gaze.json"
+    assert main(["estimate", "--checkpoint", str(tmp_path / "estimator"), "--images", *paths, "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    assert [r["image"] for r in rows] == paths
+    np.testing.assert_allclose([[r["pitch"], r["yaw"]] for r in rows], exported, atol=1e-5)
+    assert main(["estimate", "--checkpoint", str(tmp_path / "estimator"), "--images", "missing.png"]) == 2

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import torch
 
 import eg3d_torch_reference as ref
@@ -25,6 +26,13 @@ def test_sample_planes_matches_torch_sample_from_planes():
     got = sample_planes(ours, jnp.asarray(points.numpy()), box_warp=1.2)
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
     np.testing.assert_allclose(sample_triplane(ours, jnp.asarray(points.numpy()), 1.2), want.mean(1), atol=1e-5)
+
+
+def test_bad_shapes_raise_one_line_errors():
+    with pytest.raises(ValueError, match=r"planes \(N, 3, H, W, C\)"):
+        sample_planes(jnp.zeros((1, 3, 4, 4)), jnp.zeros((1, 5, 3)), 1.0)
+    with pytest.raises(ValueError, match=r"points \(N, M, 3\)"):
+        sample_planes(jnp.zeros((2, 3, 4, 4, 2)), jnp.zeros((1, 5, 3)), 1.0)
 
 
 def test_planes_from_channels_matches_torch_view():

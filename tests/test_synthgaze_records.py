@@ -51,7 +51,8 @@ def test_schema_shapes_dtypes_and_ranges(batch):
     limits = [anatomy.GAZE_PITCH_MAX, anatomy.GAZE_YAW_MAX]
     assert np.all(np.abs(batch["gaze_head"]) <= limits)
     rot = batch["head_rotation"]
-    np.testing.assert_allclose(rot @ rot.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rot.shape), atol=1e-5)
+    identity = np.broadcast_to(np.eye(3), rot.shape)
+    np.testing.assert_allclose(rot @ rot.transpose(0, 2, 1), identity, atol=1e-5)
     # Per-identity codes are shared by an identity's frames; illumination is per frame.
     again = synthgaze.records(0, [1, 1, 1, 1], [0, 0, 5, 5], [0, 3, 0, 3], R)
     assert np.all(again["shape_code"] == batch["shape_code"][1])

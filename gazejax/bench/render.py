@@ -213,8 +213,10 @@ def _torch_call(torch, planes, dec_vars, origins, dirs, w, backward):
         fine = importance(depths, weights)
         f_colors, f_sigma = evaluate(fine)
         all_depths, order = torch.sort(torch.cat([depths, fine], -1), -1)
-        gather = lambda a, b: torch.cat([a, b], -2).gather(-2, order[..., None].expand(-1, -1, -1, a.shape[-1]))  # noqa: E731
-        return march(gather(colors, f_colors), gather(sigma, f_sigma), all_depths)
+        def merged(a, b):
+            return torch.cat([a, b], -2).gather(-2, order[..., None].expand(-1, -1, -1, a.shape[-1]))
+
+        return march(merged(colors, f_colors), merged(sigma, f_sigma), all_depths)
 
     def call():
         if backward:

@@ -12,6 +12,7 @@ from gazejax.data.synthgaze import sample
 # (resolution, batch) pairs; --quick uses tiny ones.
 SETTINGS = ((128, 8), (512, 2))
 QUICK_SETTINGS = ((32, 2), (64, 2))
+OUTPUTS = "image+masks+depth+2 eye patches"
 
 
 def run(args):
@@ -23,7 +24,7 @@ def run(args):
         records.append(
             record(
                 "synthgaze",
-                config=dict(resolution=resolution, batch=batch, outputs="image+masks+depth+2 eye patches"),
+                config=dict(resolution=resolution, batch=batch, outputs=OUTPUTS),
                 shapes=dict(image=[batch, resolution, resolution, 3]),
                 images_per_s=batch / (timing["median_ms"] / 1e3),
                 **timing,

@@ -107,15 +107,17 @@ def run(args):
     import numpy as np  # noqa: PLC0415
 
     from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.models.livegaze.inference import Redirector  # noqa: PLC0415
+    from gazejax.models.livegaze.inference import Redirector, load_run_config, restore_params  # noqa: PLC0415
 
     if not pathlib.Path(args.checkpoint).is_dir():
         raise UsageError(f"no such run directory: {args.checkpoint}")
     try:
-        redirector = Redirector.from_workdir(args.checkpoint)
+        config = load_run_config(args.checkpoint)
+        # checked before the (slower) restore, so a bad image fails fast
+        face = read_face(args.image, config.model.output_resolution)
+        redirector = Redirector(config, restore_params(config, args.checkpoint))
     except ValueError as e:
         raise UsageError(str(e)) from None
-    face = read_face(args.image, redirector.resolution)
     if args.out:
         camera = np.asarray(camera_label(np.float32(args.camera_yaw), np.float32(args.camera_pitch)))[None]
         out = redirector(face[None], np.array([gaze], np.float32), camera)

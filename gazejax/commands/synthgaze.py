@@ -13,17 +13,24 @@ PREVIEW_MAX_RESOLUTION = 128
 def add_arguments(parser):
     parser.add_argument("--out", help="TFDS data_dir to write the dataset into")
     parser.add_argument(
-        "--config", help="a predefined config (r64_tiny, r128_small, r128, r512); overrides the sizes"
+        "--config",
+        help="a predefined config (r64_tiny, r128_small, r128, r512); overrides the sizes",
     )
-    parser.add_argument("--resolution", type=int, default=128, help="image side, multiple of 8 in 32..512")
+    parser.add_argument(
+        "--resolution", type=int, default=128, help="image side, a multiple of 8 in 32..512"
+    )
     parser.add_argument("--identities", type=int, default=20, help="number of identities (>= 2)")
     parser.add_argument("--frames", type=int, default=10, help="gaze samples per identity")
     parser.add_argument("--views", type=int, default=4, help="cameras per frame")
     parser.add_argument(
-        "--test-identities", type=int, help="identities held out for the test split (default: a fifth)"
+        "--test-identities",
+        type=int,
+        help="identities held out for the test split (default: a fifth)",
     )
     parser.add_argument("--seed", type=int, default=0, help="all randomness derives from this")
-    parser.add_argument("--preview", help="also write a contact sheet PNG (rows identities, columns sweeps)")
+    parser.add_argument(
+        "--preview", help="also write a contact sheet PNG (rows identities, columns sweeps)"
+    )
 
 
 def _writable_dir(path, flag):
@@ -46,7 +53,8 @@ def _settings(args):
         return c.resolution, c.identities, c.frames, c.views, c.test_identities, c.seed
     if args.identities < 2:
         raise UsageError(
-            f"--identities must be at least 2 (train and test identities are disjoint), got {args.identities}"
+            "--identities must be at least 2 (train and test identities are disjoint), "
+            f"got {args.identities}"
         )
     test = args.test_identities
     if test is None:

@@ -1,7 +1,7 @@
-"""Datasets: the built-in SynthGaze renderer and TFDS builders (TF-free).
+"""Datasets and their input pipelines, all TensorFlow-free.
 
-- :mod:`gazejax.data.synthgaze`: procedural ray-cast heads with rotating
-  eyeballs, one record per (identity, frame, view).
-- :mod:`gazejax.data.synthgaze_tfds`: the ``synthgaze`` TFDS builder
-  (array_record), plus ``build`` and ``data_source`` helpers.
+SynthGaze, the built-in dataset: :mod:`gazejax.data.synthgaze` (procedural
+ray-cast heads with rotating eyeballs, one record per (identity, frame,
+view)) and :mod:`gazejax.data.synthgaze_tfds` (the ``synthgaze`` TFDS builder
+on array_record, plus ``build`` and ``data_source``).
 """

@@ -74,7 +74,10 @@ def config_for_name(name):
     match = _CUSTOM.match(name)
     if not match:
         known = ", ".join(c.name for c in PREDEFINED)
-        raise ValueError(f"unknown synthgaze config {name!r}: use one of {known} or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>")
+        raise ValueError(
+            f"unknown synthgaze config {name!r}: use one of {known} "
+            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>"
+        )
     r, n, f, v, t, s = (int(g) for g in match.groups())
     return SynthGazeConfig(
         name=name,
@@ -170,10 +173,8 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, identities):
         c = self.builder_config
-        grid = np.stack(
-            np.meshgrid(np.asarray(identities), np.arange(c.frames), np.arange(c.views), indexing="ij"),
-            -1,
-        ).reshape(-1, 3)
+        axes = np.asarray(identities), np.arange(c.frames), np.arange(c.views)
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
         batch = max(1, BATCH_PIXELS // c.resolution**2)
         with tqdm.tqdm(total=len(grid), desc="synthgaze", unit="img") as bar:
             for start in range(0, len(grid), batch):

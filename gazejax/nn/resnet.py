@@ -126,11 +126,3 @@ class ResNet(nn.Module):
                 in_features = planes * block.expansion
         return jnp.mean(x, axis=(1, 2))
 
-
-def resnet_features(depth):
-    """Width of the pooled feature of a ResNet of this depth."""
-    block, _ = RESNET_STAGES[depth]
-    return 512 * block.expansion
-
-
-__all__ = ["ResNet", "BasicBlock", "Bottleneck", "RESNET_STAGES", "resnet_features"]

@@ -7,6 +7,8 @@
 - :mod:`.ray_marcher`: MipRayMarcher2 compositing.
 - :mod:`.eg3d_renderer`: the two-pass (coarse + importance) render over any field, chunked.
 - :mod:`.superresolution`: ``SuperresolutionHybrid8XDC`` / ``4X`` / ``2X``.
+- :mod:`.zplane`, :mod:`.neural_renderer`: GazeNeRF/HeadNeRF's z-plane sampling and
+  compositing, and its neural renderer (feature map -> RGB).
 
 Rays come from :func:`gazejax.geometry.eg3d_rays`; StyleGAN2 layers from
 :mod:`gazejax.nn.stylegan2`. Reference: Chan et al., "Efficient

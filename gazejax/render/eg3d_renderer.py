@@ -69,15 +69,15 @@ def _check_inputs(origins, dirs, ray_start, ray_end, n_coarse, n_fine, box_side,
         raise ValueError(f"render: chunk_rays must be positive, got {chunk_rays}")
 
 
-def _uniform_draws(key, shape, n, dtype):
-    """``(jitter, u)``; deterministic stratum midpoints when ``key`` is None."""
-    n_rays = shape[:2]
+def _uniform_draws(key, rays_shape, n_coarse, n_fine, dtype):
+    """``(jitter (N, R, n_coarse), u (N, R, n_fine))``; stratum midpoints when ``key`` is None."""
     if key is None:
-        jitter = jnp.full(n_rays + (n[0],), 0.5, dtype)
-        u = jnp.broadcast_to((jnp.arange(n[1], dtype=dtype) + 0.5) / max(n[1], 1), n_rays + (n[1],))
-        return jitter, u
+        jitter = jnp.full(rays_shape + (n_coarse,), 0.5, dtype)
+        u = (jnp.arange(n_fine, dtype=dtype) + 0.5) / max(n_fine, 1)
+        return jitter, jnp.broadcast_to(u, rays_shape + (n_fine,))
     k_jitter, k_u = jax.random.split(key)
-    return jax.random.uniform(k_jitter, n_rays + (n[0],), dtype), jax.random.uniform(k_u, n_rays + (n[1],), dtype)
+    return (jax.random.uniform(k_jitter, rays_shape + (n_coarse,), dtype),
+            jax.random.uniform(k_u, rays_shape + (n_fine,), dtype))
 
 
 def render(field_fn, origins, dirs, key, *, ray_start, ray_end, n_coarse, n_fine,
@@ -106,7 +106,7 @@ def render(field_fn, origins, dirs, key, *, ray_start, ray_end, n_coarse, n_fine
     else:
         start = jnp.full((n, r), ray_start, origins.dtype)
         end = jnp.full((n, r), ray_end, origins.dtype)
-    jitter, u = _uniform_draws(key, (n, r), (n_coarse, n_fine), origins.dtype)
+    jitter, u = _uniform_draws(key, (n, r), n_coarse, n_fine, origins.dtype)
     per_ray = (origins, dirs, start, end, jitter, u)
 
     def render_chunk(args):

@@ -20,6 +20,10 @@ def grid_sample(images, grid):
     Returns:
       ``(N, ..., C)``.
     """
+    if images.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"grid_sample needs images (N, H, W, C) and grid (N, ..., 2), got {images.shape} and {grid.shape}"
+        )
     n, h, w, c = images.shape
     pts = grid.shape[1:-1]
     g = grid.reshape(n, -1, 2)

@@ -42,6 +42,11 @@ def sample_planes(planes, points, box_warp):
     Returns:
       ``(N, 3, M, C)`` features; zero outside the box.
     """
+    if planes.ndim != 5 or points.ndim != 3 or points.shape[-1] != 3 or points.shape[0] != planes.shape[0]:
+        raise ValueError(
+            "tri-plane sampling needs planes (N, 3, H, W, C) and points (N, M, 3), "
+            f"got {planes.shape} and {points.shape}"
+        )
     n, n_planes, h, w, c = planes.shape
     coords = project_onto_planes(points * (2.0 / box_warp))
     out = grid_sample(planes.reshape(n * n_planes, h, w, c), coords.reshape(n * n_planes, -1, 2))

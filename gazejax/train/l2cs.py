@@ -8,14 +8,20 @@ are the camera-frame ``gaze`` of each record; L2CS's angle signs equal ours
 
 ``evaluate`` reports the mean angular error over every record of the held-out
 identities (``data.eval_split``), next to the baseline of always predicting
-the mean training gaze (accumulated in ``state.extra`` while training).
+the mean training gaze (accumulated in ``state.extra`` while training), and
+exports the network to ``<workdir>/estimator`` in the converted-checkpoint
+format, so ``gazejax estimate`` and other methods' ``eval.estimator`` can use
+it as the gaze judge.
 """
+
+import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gazejax import convert
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.geometry import angular_error
 from gazejax.losses.gaze import l2cs_loss
@@ -99,9 +105,22 @@ def eval_step(config, state, batch):
     return {"angular_error_deg": jnp.mean(errors), "mean_gaze_baseline_deg": jnp.mean(baseline)}
 
 
+def export(config, state, directory):
+    """Writes the estimator as a ``gazejax.convert`` checkpoint (loadable with ``convert.load``)."""
+    info = {
+        "network": "l2cs", "arch": f"resnet{config.model.depth}", "depth": config.model.depth,
+        "binning": config.model.binning, "num_bins": BINNINGS[config.model.binning].num_bins,
+        "input_size": config.model.input_size,
+    }
+    variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
+    convert.save(directory, info, variables, force=True)
+
+
 def evaluate(config, state, workdir):
-    """Mean angular error over all records of ``data.eval_split`` (held-out identities)."""
-    del workdir  # the trainer writes eval.json
+    """Mean angular error over all records of ``data.eval_split`` (held-out identities).
+
+    Also exports the estimator to ``<workdir>/estimator`` (unless workdir is None).
+    """
     source, _ = pipeline_lib.open_source(config.data, config.data.eval_split)
     predict_fn = jax.jit(lambda s, x: predict(config, s, x))
     mean_gaze = np.asarray(_mean_training_gaze(state))
@@ -113,6 +132,8 @@ def evaluate(config, state, workdir):
         errors.append(np.asarray(angular_error(predict_fn(state, images), gaze)))
         baseline.append(np.asarray(angular_error(np.broadcast_to(mean_gaze, gaze.shape), gaze)))
     errors, baseline = np.concatenate(errors), np.concatenate(baseline)
+    if workdir is not None:
+        export(config, state, pathlib.Path(workdir) / "estimator")
     return {
         "angular_error_deg": float(errors.mean()),
         "angular_error_deg_median": float(np.median(errors)),

@@ -59,8 +59,11 @@ def _perceptual(config):
     from gazejax.convert import load  # noqa: PLC0415 -- orbax restore only when used
     from gazejax.models.perceptual import VGGFeatures  # noqa: PLC0415
 
-    _, variables, _ = load(config.loss.perceptual_checkpoint)
-    return VGGFeatures(layers=tuple(config.loss.perceptual_layers)), {"params": {"vgg": variables["params"]}}
+    _, variables, info = load(config.loss.perceptual_checkpoint)
+    if info["network"] != "vgg16":
+        raise ValueError(f"loss.perceptual_checkpoint holds {info['network']!r}, not converted vgg16 weights")
+    # VGG runs at the image's own resolution (no resize to 224).
+    return VGGFeatures(layers=tuple(config.loss.perceptual_layers), resize_to=None), variables
 
 
 def _depth_teacher(config):

@@ -133,7 +133,9 @@ def perceptual_enabled(config):
 def _load_converted(path):
     from gazejax import convert  # noqa: PLC0415 -- orbax only when weights are used
 
-    return convert.load(path)
+    # init runs under jit/eval_shape; the restore must produce concrete arrays.
+    with jax.ensure_compile_time_eval():
+        return convert.load(path)
 
 
 def _feature_fn(config, extra):

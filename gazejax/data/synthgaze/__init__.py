@@ -19,7 +19,7 @@ from gazejax.data.synthgaze.anatomy import (
     TEXTURE_DIM,
 )
 from gazejax.data.synthgaze.params import Scene, build_scene
-from gazejax.data.synthgaze.render import render_image, render_rays
+from gazejax.data.synthgaze.render import render_rays
 from gazejax.data.synthgaze.sample import (
     check_resolution,
     controlled_records,
@@ -39,6 +39,5 @@ __all__ = [
     "controlled_records",
     "record_labels",
     "records",
-    "render_image",
     "render_rays",
 ]

@@ -29,8 +29,6 @@ SKIN, LIPS, HAIR_CAP = 0, 1, 2
 SKIN_PRIMITIVES = {
     "cranium": ((0.0, 0.11, -0.07), (0.235, 0.29, 0.28), 0.0, HAIR_CAP),
     "jaw": ((0.0, -0.09, 0.0), (0.19, 0.25, 0.2), 0.0, SKIN),
-    "cheek_left": ((0.1, -0.06, 0.085), (0.09, 0.085, 0.085), 0.0, SKIN),
-    "cheek_right": ((-0.1, -0.06, 0.085), (0.09, 0.085, 0.085), 0.0, SKIN),
     "brow": ((0.0, 0.1, 0.13), (0.2, 0.045, 0.08), 0.0, SKIN),
     "nose": ((0.0, -0.04, 0.2), (0.03, 0.085, 0.05), -0.3, SKIN),
     "nose_tip": ((0.0, -0.09, 0.228), (0.03, 0.025, 0.028), 0.0, SKIN),
@@ -79,6 +77,42 @@ HAIRLINE_SLOPE = 1.3
 HAIRLINE_START_Z = 0.08
 MOUTH_LINE_HALF_WIDTH = 0.004
 
+# How codes (uniform in [-1, 1]) move the head. A value written (mid, spread)
+# becomes mid + spread * code. Each comment names the code entry.
+# Primitive edits: (code, entry, primitives, "centres"/"radii", axis, amount,
+# "shift" = add amount * code / "scale" = multiply by 1 + amount * code).
+SHAPE, EXPRESSION = "shape", "expression"
+PRIMITIVE_EDITS = (
+    (SHAPE, 3, ("jaw", "chin"), "radii", 0, 0.1, "scale"),  # jaw width
+    # jaw length
+    (SHAPE, 4, ("jaw", "chin", "upper_lip", "lower_lip"), "centres", 1, -0.02, "shift"),
+    (SHAPE, 5, ("nose",), "radii", 1, 0.15, "scale"),  # nose length
+    (SHAPE, 6, ("nose", "nose_tip"), "centres", 2, 0.012, "shift"),  # nose protrusion
+    (SHAPE, 7, ("nose", "nose_tip"), "radii", 0, 0.2, "scale"),  # nose width
+    (SHAPE, 11, ("brow",), "centres", 2, 0.01, "shift"),  # brow prominence
+    (EXPRESSION, 2, ("upper_lip", "lower_lip"), "radii", 0, 0.12, "scale"),  # mouth width
+)
+HEAD_SCALE_SPREAD = (0.07, 0.05, 0.05)  # shape 0..2: head width, height, depth
+EYE_SPACING_SPREAD = 0.008  # shape 8
+EYE_HEIGHT_SPREAD = 0.01  # shape 9
+EYEBALL_SIZE_SPREAD = 0.06  # shape 10 (relative)
+LID_OPENNESS_SPREAD = (0.06, -0.03)  # expression 0: upper, lower lid (radians)
+OPENING_TILT_SPREAD = 0.05  # expression 1 (radians)
+BROW_RAISE_SPREAD = 0.01  # expression 3
+SKIN_TINT = (0.04, (1.0, -0.3, -0.5))  # texture 1: amount, RGB direction
+PALETTE_SHARPNESS = 2.0  # texture 2,3 (iris) and 5,6 (hair): softmax temperature^-1
+IRIS_BRIGHTNESS_SPREAD = 0.25  # texture 4
+HAIR_BRIGHTNESS_SPREAD = 0.2  # texture 7
+LIP_MIX = (0.45, 0.2)  # texture 8
+IRIS_STREAKS = (14.0, 6.0)  # texture 9 (rounded; texture 10 is the phase)
+BROW_THICKNESS_SPREAD = 0.3  # texture 11 (relative)
+LIGHT_AZIMUTH_SPREAD = 1.05  # illumination 0 (radians)
+LIGHT_ELEVATION = (0.5, 0.35)  # illumination 1 (radians)
+LIGHT_WARMTH_SPREAD = 0.12  # illumination 2
+LIGHT_INTENSITY = (1.05, 0.2)  # illumination 3
+AMBIENT = (0.35, 0.1)  # illumination 4
+BACKGROUND = (0.5, 0.4)  # illumination 5..7 (top RGB), 8..10 (bottom RGB)
+
 # Colours (linear RGB albedo) that the texture codes interpolate between.
 SKIN_LIGHT = (0.93, 0.76, 0.66)
 SKIN_DARK = (0.36, 0.23, 0.16)
@@ -87,13 +121,28 @@ HAIR_PALETTE = ((0.08, 0.06, 0.05), (0.45, 0.3, 0.15), (0.85, 0.7, 0.45))
 LIP_TINT = (0.75, 0.35, 0.35)
 SCLERA = (0.95, 0.93, 0.9)
 SOCKET = (0.35, 0.15, 0.15)
+PUPIL = (0.03, 0.03, 0.03)
 LASH = (0.05, 0.04, 0.04)
 
 # Lighting: Lambertian with wrap-around (soft terminator) plus ambient, and a
-# Blinn-Phong corneal highlight.
+# Blinn-Phong corneal highlight (weaker on the sclera).
 LIGHT_WRAP = 0.25
 CORNEA_SHININESS = 80.0
 CORNEA_SPECULAR = 0.9
+CORNEA_ANGLE = 1.1 * IRIS_ANGLE
+SCLERA_SPECULAR_RATIO = 0.15
+BACKGROUND_GRADIENT = 2.0  # colour change per unit of vertical ray direction
+
+# Surface detail (multipliers on albedo; angles in radians).
+IRIS_STREAK_CONTRAST = 0.2
+LIMBUS_START, LIMBUS_DARKENING = 0.75, 0.55  # dark ring from 0.75 x iris radius
+COLLARETTE_END, COLLARETTE_BRIGHTENING = 1.6, 0.35  # bright ring out to 1.6 x pupil
+SCLERA_EDGE_SHADE = (0.15, 1.2, 1.9)  # amount, from/to angle off the gaze axis
+LID_SHADOW = (0.45, 0.35, 0.12)  # darkest, reach below upper lid, above lower lid
+LID_SHADE = 0.95
+MOUTH_LINE_SHADE = 0.35
+BROW_SHADE = 0.8
+BROW_TAPER = 0.4  # thinner toward the temple
 
 # Eye patches (ColumbiaGaze/PRGAN style): side length and the enclosing-circle
 # scale of PRGAN's crop rule.

@@ -40,7 +40,8 @@ def contact_sheet(seed, identities, resolution):
     gaze, camera = sweep_columns()
     rows, columns = len(identities), len(gaze)
     ids = np.repeat(np.asarray(identities, np.int32), columns)
-    out = controlled_records(seed, ids, np.tile(gaze, (rows, 1)), np.tile(camera, (rows, 1)), resolution)
+    gaze, camera = np.tile(gaze, (rows, 1)), np.tile(camera, (rows, 1))
+    out = controlled_records(seed, ids, gaze, camera, resolution)
     tiles = out["image"].reshape(rows, columns, resolution, resolution, 3)
     return tiles.transpose(0, 2, 1, 3, 4).reshape(rows * resolution, columns * resolution, 3)
 

@@ -92,15 +92,32 @@ def frame_draws(seed_key, identity, frame):
 
 
 def view_camera(seed_key, identity, frame, view):
-    """Camera orbit angles (yaw, pitch) (2,) for one view, as gazejax.geometry.camera_label takes."""
+    """Camera orbit (yaw, pitch) (2,) of one view, as gazejax.geometry.camera_label takes."""
     k_frame = _frame_key(seed_key, identity, frame)
     k_view = jax.random.fold_in(jax.random.fold_in(k_frame, VIEW_STREAM), view)
     return _uniform(k_view, 2) * jnp.array([A.CAMERA_YAW_MAX, A.CAMERA_PITCH_MAX], jnp.float32)
 
 
+def _span(mid_spread, code):
+    mid, spread = mid_spread
+    return mid + spread * code
+
+
 def _palette(colours, logits):
-    weights = jax.nn.softmax(2.0 * logits)
+    weights = jax.nn.softmax(A.PALETTE_SHARPNESS * logits)
     return weights @ jnp.asarray(colours, jnp.float32)
+
+
+def _edit_primitives(shape_code, expression_code):
+    """Skin ellipsoid centres and radii (P, 3) after :data:`anatomy.PRIMITIVE_EDITS`."""
+    arrays = dict(centres=jnp.asarray(A.SKIN_CENTRES), radii=jnp.asarray(A.SKIN_RADII))
+    codes = {A.SHAPE: shape_code, A.EXPRESSION: expression_code}
+    for kind, entry, names, field, axis, amount, mode in A.PRIMITIVE_EDITS:
+        rows = jnp.array([A.PRIMITIVE_INDEX[n] for n in names])
+        value = amount * codes[kind][entry]
+        target = arrays[field].at[rows, axis]
+        arrays[field] = target.multiply(1.0 + value) if mode == "scale" else target.add(value)
+    return arrays["centres"], arrays["radii"]
 
 
 def build_scene(shape_code, texture_code, expression_code, illumination_code, gaze_head):
@@ -108,90 +125,68 @@ def build_scene(shape_code, texture_code, expression_code, illumination_code, ga
 
     Args:
       shape_code (S,), texture_code (T,), expression_code (E,),
-      illumination_code (L,): values in [-1, 1] (see the per-entry comments).
+      illumination_code (L,): values in [-1, 1]; what each entry does is
+        listed beside its number in :mod:`anatomy`.
       gaze_head: (2,) (pitch, yaw) radians in the head frame.
     """
     s, t, e, l = shape_code, texture_code, expression_code, illumination_code
-    idx = A.PRIMITIVE_INDEX
-    centres = jnp.asarray(A.SKIN_CENTRES)
-    radii = jnp.asarray(A.SKIN_RADII)
-
-    def edit(array, names, axis, value, scale=False):
-        rows = jnp.array([idx[n] for n in names])
-        if scale:
-            return array.at[rows, axis].multiply(value)
-        return array.at[rows, axis].add(value)
-
-    radii = edit(radii, ["jaw", "chin"], 0, 1.0 + 0.1 * s[3], scale=True)  # jaw width
-    centres = edit(centres, ["jaw", "chin", "upper_lip", "lower_lip"], 1, -0.02 * s[4])  # jaw length
-    radii = edit(radii, ["nose"], 1, 1.0 + 0.15 * s[5], scale=True)  # nose length
-    centres = edit(centres, ["nose", "nose_tip"], 2, 0.012 * s[6])  # nose protrusion
-    radii = edit(radii, ["nose", "nose_tip"], 0, 1.0 + 0.2 * s[7], scale=True)  # nose width
-    centres = edit(centres, ["brow"], 2, 0.01 * s[11])  # brow prominence
-    radii = edit(radii, ["upper_lip", "lower_lip"], 0, 1.0 + 0.12 * e[2], scale=True)  # mouth width
-
-    eye_left = jnp.asarray(A.EYE_CENTRE_LEFT, jnp.float32) + jnp.array(
-        [0.008 * s[8], 0.01 * s[9], 0.0]  # eye spacing, eye height
-    )
+    centres, radii = _edit_primitives(s, e)
+    offset = jnp.stack([A.EYE_SPACING_SPREAD * s[8], A.EYE_HEIGHT_SPREAD * s[9], jnp.zeros(())])
+    eye_left = jnp.asarray(A.EYE_CENTRE_LEFT, jnp.float32) + offset
     eyes = jnp.stack([eye_left, eye_left * jnp.array([-1.0, 1.0, 1.0])])
-    eyeball_radius = A.EYEBALL_RADIUS * (1.0 + 0.06 * s[10])
+    eyeball_radius = A.EYEBALL_RADIUS * (1.0 + A.EYEBALL_SIZE_SPREAD * s[10])
 
     # Overall head size; applied last so every feature keeps its place.
-    head_scale = 1.0 + jnp.array([0.07, 0.05, 0.05]) * s[:3]
+    head_scale = 1.0 + jnp.asarray(A.HEAD_SCALE_SPREAD) * s[:3]
     centres, radii, eyes = centres * head_scale, radii * head_scale, eyes * head_scale
     eyeball_radius = eyeball_radius * jnp.mean(head_scale)
-    rotations = rotation_x(jnp.asarray(A.SKIN_TILTS))
 
+    # The lids follow the gaze pitch relative to the head (looking down lowers the upper lid).
     pitch = gaze_head[0]
-    upper = A.UPPER_LID + 0.06 * e[0] + A.UPPER_LID_FOLLOW * pitch
-    lower = A.LOWER_LID - 0.03 * e[0] + A.LOWER_LID_FOLLOW * pitch
-    upper = jnp.maximum(upper, A.MIN_OPENING)
-    lower = jnp.minimum(lower, -A.MIN_OPENING)
-    gaze = HEAD_TO_WORLD @ pitchyaw_to_vector(gaze_head)
+    upper_open, lower_open = A.LID_OPENNESS_SPREAD
+    upper = A.UPPER_LID + upper_open * e[0] + A.UPPER_LID_FOLLOW * pitch
+    lower = A.LOWER_LID + lower_open * e[0] + A.LOWER_LID_FOLLOW * pitch
 
-    lips = idx["upper_lip"], idx["lower_lip"]
-    mouth_y = 0.5 * (centres[lips[0], 1] + centres[lips[1], 1])
-
+    lips = A.PRIMITIVE_INDEX["upper_lip"], A.PRIMITIVE_INDEX["lower_lip"]
     tone = 0.5 * (t[0] + 1.0)
     skin = (1 - tone) * jnp.array(A.SKIN_LIGHT) + tone * jnp.array(A.SKIN_DARK)
-    skin = jnp.clip(skin + 0.04 * t[1] * jnp.array([1.0, -0.3, -0.5]), 0.0, 1.0)
-    iris = _palette(A.IRIS_PALETTE, jnp.stack([t[2], t[3], -t[2] - t[3]])) * (1 + 0.25 * t[4])
-    hair = _palette(A.HAIR_PALETTE, jnp.stack([t[5], t[6], -t[5] - t[6]])) * (1 + 0.2 * t[7])
-    lip_mix = 0.45 + 0.2 * t[8]
-    lip = (1 - lip_mix) * skin + lip_mix * jnp.array(A.LIP_TINT)
+    tint, tint_direction = A.SKIN_TINT
+    skin = jnp.clip(skin + tint * t[1] * jnp.array(tint_direction), 0.0, 1.0)
+    iris = _palette(A.IRIS_PALETTE, jnp.stack([t[2], t[3], -t[2] - t[3]]))
+    hair = _palette(A.HAIR_PALETTE, jnp.stack([t[5], t[6], -t[5] - t[6]]))
+    lip_mix = _span(A.LIP_MIX, t[8])
 
-    azimuth, elevation = 1.05 * l[0], 0.5 + 0.35 * l[1]
-    light_dir = jnp.stack(
-        [jnp.sin(azimuth) * jnp.cos(elevation), jnp.sin(elevation), jnp.cos(azimuth) * jnp.cos(elevation)]
-    )
-    warmth = 0.12 * l[2]
-    light_colour = (1.05 + 0.2 * l[3]) * jnp.stack([1 + warmth, jnp.ones(()), 1 - warmth])
+    azimuth = A.LIGHT_AZIMUTH_SPREAD * l[0]
+    elevation = _span(A.LIGHT_ELEVATION, l[1])
+    ce = jnp.cos(elevation)
+    warmth = A.LIGHT_WARMTH_SPREAD * l[2]
+    warm_rgb = jnp.stack([1 + warmth, jnp.ones(()), 1 - warmth])
 
     return Scene(
         skin_centres=centres,
         skin_radii=radii,
-        skin_rotations=rotations,
+        skin_rotations=rotation_x(jnp.asarray(A.SKIN_TILTS)),
         skin_materials=jnp.asarray(A.SKIN_MATERIALS),
         head_scale=head_scale,
         eye_centres=eyes,
         eyeball_radius=eyeball_radius,
         lid_radius=eyeball_radius * A.LID_RADIUS_RATIO,
-        opening_centre=A.OPENING_CENTRE + 0.05 * e[1],
-        upper_lid=upper,
-        lower_lid=lower,
-        gaze=gaze,
-        mouth_y=mouth_y,
-        brow_raise=0.01 * e[3],
-        brow_thickness=A.BROW_THICKNESS * (1.0 + 0.3 * t[11]),
+        opening_centre=A.OPENING_CENTRE + A.OPENING_TILT_SPREAD * e[1],
+        upper_lid=jnp.maximum(upper, A.MIN_OPENING),
+        lower_lid=jnp.minimum(lower, -A.MIN_OPENING),
+        gaze=HEAD_TO_WORLD @ pitchyaw_to_vector(gaze_head),
+        mouth_y=0.5 * (centres[lips[0], 1] + centres[lips[1], 1]),
+        brow_raise=A.BROW_RAISE_SPREAD * e[3],
+        brow_thickness=A.BROW_THICKNESS * (1.0 + A.BROW_THICKNESS_SPREAD * t[11]),
         skin_albedo=skin,
-        lip_albedo=lip,
-        hair_albedo=jnp.clip(hair, 0.0, 1.0),
-        iris_albedo=jnp.clip(iris, 0.0, 1.0),
-        iris_frequency=jnp.round(14.0 + 6.0 * t[9]),
+        lip_albedo=(1 - lip_mix) * skin + lip_mix * jnp.array(A.LIP_TINT),
+        hair_albedo=jnp.clip(hair * (1 + A.HAIR_BRIGHTNESS_SPREAD * t[7]), 0.0, 1.0),
+        iris_albedo=jnp.clip(iris * (1 + A.IRIS_BRIGHTNESS_SPREAD * t[4]), 0.0, 1.0),
+        iris_frequency=jnp.round(_span(A.IRIS_STREAKS, t[9])),
         iris_phase=jnp.pi * t[10],
-        light_dir=light_dir,
-        light_colour=light_colour,
-        ambient=0.35 + 0.1 * l[4],
-        background_top=0.5 + 0.4 * l[5:8],
-        background_bottom=0.5 + 0.4 * l[8:11],
+        light_dir=jnp.stack([jnp.sin(azimuth) * ce, jnp.sin(elevation), jnp.cos(azimuth) * ce]),
+        light_colour=_span(A.LIGHT_INTENSITY, l[3]) * warm_rgb,
+        ambient=_span(A.AMBIENT, l[4]),
+        background_top=_span(A.BACKGROUND, l[5:8]),
+        background_bottom=_span(A.BACKGROUND, l[8:11]),
     )

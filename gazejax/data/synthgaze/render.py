@@ -1,15 +1,14 @@
-"""Rendering rays and images of a :class:`~gazejax.data.synthgaze.params.Scene`.
+"""Rendering rays of a :class:`~gazejax.data.synthgaze.params.Scene`.
 
-Rays come from :func:`gazejax.geometry.eg3d_rays` (pixel centres); they are
-cast in chunks with ``lax.map`` so memory stays flat up to 512^2.
+Rays (from :func:`gazejax.geometry.eg3d_rays`, pixel centres) are cast in
+chunks with ``lax.map`` so memory stays flat up to 512^2 images.
 """
 
 import jax
 import jax.numpy as jnp
 
-from gazejax.data.synthgaze.scene import EYEBALL, intersect
+from gazejax.data.synthgaze.scene import BACKGROUND, EYEBALL, intersect
 from gazejax.data.synthgaze.shading import shade
-from gazejax.geometry import eg3d_rays
 
 RAY_CHUNK = 4096
 
@@ -24,7 +23,7 @@ def render_ray(scene, origin, direction):
     return dict(
         rgb=rgb,
         depth=jnp.where(jnp.isfinite(hit["t"]), hit["t"], 0.0),
-        face=f32(hit["surface"] != 0),
+        face=f32(hit["surface"] != BACKGROUND),
         left_eye=f32(eyeball & (hit["eye"] == 0)),
         right_eye=f32(eyeball & (hit["eye"] == 1)),
         iris=f32(iris),
@@ -38,14 +37,6 @@ def render_rays(scene, origins, directions, chunk=RAY_CHUNK):
     # Padding to whole chunks keeps one copy of the ray code in the compiled
     # program (lax.map would add a second one for a remainder).
     pad = -n % chunk
-    rays = jnp.concatenate([origins, origins[:pad]]), jnp.concatenate([directions, directions[:pad]])
+    rays = tuple(jnp.concatenate([x, x[:pad]]) for x in (origins, directions))
     out = jax.lax.map(lambda od: render_ray(scene, od[0], od[1]), rays, batch_size=chunk)
     return jax.tree.map(lambda x: x[:n], out)
-
-
-def render_image(scene, label, resolution, chunk=RAY_CHUNK):
-    """EG3D camera label (25,) -> dict of images: rgb (R, R, 3), depth/face/
-    left_eye/right_eye/iris (R, R); depth is the distance along the ray."""
-    origins, directions = eg3d_rays(label, resolution)
-    out = render_rays(scene, origins, directions, chunk)
-    return jax.tree.map(lambda x: x.reshape((resolution, resolution) + x.shape[1:]), out)

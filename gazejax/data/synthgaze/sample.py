@@ -57,9 +57,8 @@ def _pose_labels(gaze_head, camera_angles):
 
 def _render_record(codes, illumination, gaze_head, camera_angles, resolution):
     """One record (schema keys, jnp) plus ``iris_mask`` (R, R) uint8 for checks."""
-    scene = params.build_scene(
-        codes["shape_code"], codes["texture_code"], codes["expression_code"], illumination, gaze_head
-    )
+    code_names = ("shape_code", "texture_code", "expression_code")
+    scene = params.build_scene(*(codes[k] for k in code_names), illumination, gaze_head)
     label, head_rotation, gaze, head_pose = _pose_labels(gaze_head, camera_angles)
     # Image and eye-patch rays go through one renderer call (one compiled copy).
     origins, directions = eg3d_rays(label, resolution)
@@ -164,7 +163,8 @@ def records(seed, identities, frames, views, resolution):
 
 
 def _check_id_arrays(identities, frames, views):
-    ids = [_check_ids(n, v) for n, v in (("identities", identities), ("frames", frames), ("views", views))]
+    named = (("identities", identities), ("frames", frames), ("views", views))
+    ids = [_check_ids(name, values) for name, values in named]
     if len({len(v) for v in ids}) != 1:
         raise ValueError("identities, frames and views must have the same length")
     return ids

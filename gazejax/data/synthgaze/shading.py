@@ -8,7 +8,16 @@ eyeball darkens near the lids (a cheap stand-in for the lids' shadow).
 import jax.numpy as jnp
 
 from gazejax.data.synthgaze import anatomy as A
-from gazejax.data.synthgaze.scene import EYE_SIDES, EYEBALL, LID, SKIN, SOCKET, eye_angles, lid_curves
+from gazejax.data.synthgaze.scene import (
+    BACKGROUND,
+    EYE_SIDES,
+    EYEBALL,
+    LID,
+    SKIN,
+    SOCKET,
+    eye_angles,
+    lid_curves,
+)
 
 
 def _smoothstep(lo, hi, x):
@@ -27,14 +36,17 @@ def iris_coordinates(scene, u):
 
 
 def _eyeball_albedo(scene, theta, phi):
-    streaks = 0.8 + 0.2 * jnp.sin(scene.iris_frequency * phi + scene.iris_phase) * jnp.cos(
-        0.5 * scene.iris_frequency * phi
-    )
-    limbus = 1.0 - 0.55 * _smoothstep(0.75 * A.IRIS_ANGLE, A.IRIS_ANGLE, theta)
-    collarette = 1.0 + 0.35 * _smoothstep(1.6 * A.PUPIL_ANGLE, A.PUPIL_ANGLE, theta)
+    f = scene.iris_frequency
+    wave = jnp.sin(f * phi + scene.iris_phase) * jnp.cos(0.5 * f * phi)
+    streaks = 1.0 - A.IRIS_STREAK_CONTRAST + A.IRIS_STREAK_CONTRAST * wave
+    limbus_start = A.LIMBUS_START * A.IRIS_ANGLE
+    limbus = 1.0 - A.LIMBUS_DARKENING * _smoothstep(limbus_start, A.IRIS_ANGLE, theta)
+    collarette_end = A.COLLARETTE_END * A.PUPIL_ANGLE
+    collarette = 1.0 + A.COLLARETTE_BRIGHTENING * _smoothstep(collarette_end, A.PUPIL_ANGLE, theta)
     iris = scene.iris_albedo * streaks * limbus * collarette
-    pupil = jnp.full(3, 0.03)
-    sclera = jnp.asarray(A.SCLERA) * (1.0 - 0.15 * _smoothstep(1.2, 1.9, theta))
+    pupil = jnp.asarray(A.PUPIL)
+    shade_amount, shade_from, shade_to = A.SCLERA_EDGE_SHADE
+    sclera = jnp.asarray(A.SCLERA) * (1.0 - shade_amount * _smoothstep(shade_from, shade_to, theta))
     albedo = jnp.where(theta < A.IRIS_ANGLE, iris, sclera)
     return jnp.where(theta < A.PUPIL_ANGLE, pupil, albedo)
 
@@ -44,7 +56,7 @@ def _skin_albedo(scene, hit):
     albedo = jnp.where(material == A.LIPS, scene.lip_albedo, scene.skin_albedo)
     albedo = jnp.where(
         (material == A.LIPS) & (jnp.abs(p[1] - scene.mouth_y) < A.MOUTH_LINE_HALF_WIDTH),
-        0.35 * scene.lip_albedo,
+        A.MOUTH_LINE_SHADE * scene.lip_albedo,
         albedo,
     )
     # Hairline in the unscaled head, so every head size gets the same cut.
@@ -56,9 +68,10 @@ def _skin_albedo(scene, hit):
         centre = scene.eye_centres[e]
         dx = (p[0] - centre[0]) * EYE_SIDES[e] / A.BROW_HALF_WIDTH
         arc = centre[1] + A.BROW_HEIGHT + scene.brow_raise + A.BROW_ARCH * (1.0 - dx * dx)
-        thick = scene.brow_thickness * (1.0 - 0.4 * jnp.clip(dx, 0.0, 1.0))
+        thick = scene.brow_thickness * (1.0 - A.BROW_TAPER * jnp.clip(dx, 0.0, 1.0))
         brow = (jnp.abs(dx) < 1.0) & (jnp.abs(p[1] - arc) < thick) & (p[2] > centre[2])
-        albedo = jnp.where(brow & (material != A.LIPS), 0.8 * scene.hair_albedo, albedo)
+        brow_albedo = A.BROW_SHADE * scene.hair_albedo
+        albedo = jnp.where(brow & (material != A.LIPS), brow_albedo, albedo)
     return albedo
 
 
@@ -67,7 +80,7 @@ def _lid_albedo(scene, hit):
     a, b = eye_angles(u, EYE_SIDES[hit["eye"]])
     upper, _, width = lid_curves(scene, a)
     lash = (width > 0.0) & (b > upper) & (b < upper + A.LASH_WIDTH * width)
-    return jnp.where(lash, jnp.asarray(A.LASH), scene.skin_albedo * 0.95)
+    return jnp.where(lash, jnp.asarray(A.LASH), scene.skin_albedo * A.LID_SHADE)
 
 
 def shade(scene, hit, direction):
@@ -82,7 +95,9 @@ def shade(scene, hit, direction):
 
     a, b = eye_angles(u, EYE_SIDES[hit["eye"]])
     upper, lower, _ = lid_curves(scene, a)
-    lid_shadow = 0.45 + 0.55 * _smoothstep(0.0, 0.35, upper - b) * _smoothstep(0.0, 0.12, b - lower)
+    floor, upper_reach, lower_reach = A.LID_SHADOW
+    lit = _smoothstep(0.0, upper_reach, upper - b) * _smoothstep(0.0, lower_reach, b - lower)
+    lid_shadow = floor + (1.0 - floor) * lit
 
     surface = hit["surface"]
     albedo = jnp.where(surface == SKIN, _skin_albedo(scene, hit), jnp.asarray(A.SOCKET))
@@ -93,12 +108,14 @@ def shade(scene, hit, direction):
     diffuse = jnp.maximum(0.0, (jnp.dot(n, l) + A.LIGHT_WRAP) / (1.0 + A.LIGHT_WRAP))
     light = scene.light_colour * (scene.ambient + (1.0 - scene.ambient) * diffuse)
     h = (l + view) / jnp.linalg.norm(l + view)
-    cornea = jnp.where(theta < 1.1 * A.IRIS_ANGLE, A.CORNEA_SPECULAR, 0.15 * A.CORNEA_SPECULAR)
+    on_cornea = theta < A.CORNEA_ANGLE
+    cornea = A.CORNEA_SPECULAR * jnp.where(on_cornea, 1.0, A.SCLERA_SPECULAR_RATIO)
     highlight = cornea * jnp.maximum(0.0, jnp.dot(n, h)) ** A.CORNEA_SHININESS * lid_shadow
     rgb = albedo * light + jnp.where(surface == EYEBALL, highlight, 0.0) * scene.light_colour
     rgb = jnp.where(surface == SOCKET, jnp.asarray(A.SOCKET) * scene.ambient, rgb)
 
-    v = jnp.clip(0.5 - 2.0 * direction[1], 0.0, 1.0)
+    # Gradient over the vertical ray direction, so every view of a frame agrees.
+    v = jnp.clip(0.5 - A.BACKGROUND_GRADIENT * direction[1], 0.0, 1.0)
     background = (1.0 - v) * scene.background_top + v * scene.background_bottom
-    rgb = jnp.where(surface == 0, background, rgb)
+    rgb = jnp.where(surface == BACKGROUND, background, rgb)
     return jnp.clip(rgb, 0.0, 1.0), (surface == EYEBALL) & (theta < A.IRIS_ANGLE)

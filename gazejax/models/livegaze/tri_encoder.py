@@ -3,7 +3,8 @@
 ``F_h = E_h(I)``, ``F_geo = E_l(I)``, ``F_app = CrossAttention(F_h, E_g(g))``,
 ``T_g = E_tri(F_app, F_geo)``. The encoder input is Live3D's: RGB mapped to
 [-1, 1] plus two raw pixel-index channels (column, row), 0..R-1, unnormalised
-as in the Live3D reference (shared/reference/livegaze_mggr_sted.md §A.2).
+as in the Live3D reference (shared/reference/livegaze_mggr_sted.md §A.2);
+small configs may normalise them instead.
 """
 
 from typing import Sequence
@@ -17,10 +18,18 @@ from gazejax.models.livegaze.gaze_encoder import GazeEncoder
 from gazejax.models.livegaze.triplane_decoder import TriplaneDecoder
 
 
-def encoder_input(images):
-    """``(N, R, R, 3)`` in [0, 1] -> ``(N, R, R, 5)``: RGB in [-1, 1], pixel column, pixel row."""
+def encoder_input(images, normalized_coordinates=False):
+    """``(N, R, R, 3)`` in [0, 1] -> ``(N, R, R, 5)``: RGB in [-1, 1], pixel column, pixel row.
+
+    Coordinates are raw indices 0..R-1 (Live3D), or with
+    ``normalized_coordinates`` pixel centres in [-1, 1]: raw indices make the
+    first conv's response to position ~R/2 times larger than to colour at
+    init, which slows small, short training runs.
+    """
     n, h, w, _ = images.shape
     rows, cols = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32), indexing="ij")
+    if normalized_coordinates:
+        rows, cols = (rows + 0.5) / h * 2.0 - 1.0, (cols + 0.5) / w * 2.0 - 1.0
     grid = jnp.broadcast_to(jnp.stack([cols, rows], -1), (n, h, w, 2))
     return jnp.concatenate([images * 2.0 - 1.0, grid], axis=-1)
 
@@ -31,7 +40,7 @@ class TriplaneEncoder(nn.Module):
     ``gaze`` is the target (pitch, yaw) in the head frame (livegaze.txt Sec.
     4.1 converts labels to the head coordinate system). ``lite`` selects
     Live3D's LT layout, otherwise its normal one; see the submodules for the
-    meaning of each width.
+    meaning of each width, and :func:`encoder_input` for ``normalized_coordinates``.
     """
 
     lite: bool = False
@@ -55,10 +64,11 @@ class TriplaneEncoder(nn.Module):
     fusion_heads: int = 4
     fusion_head_dim: int = 24
     triplane_channels: int = 32
+    normalized_coordinates: bool = False
 
     @nn.compact
     def __call__(self, images, gaze):
-        x = encoder_input(images)
+        x = encoder_input(images, self.normalized_coordinates)
         high = HighFrequencyEncoder(self.feature_channels, self.stem_channels, self.lite, name="high")(x)
         low = LowFrequencyEncoder(
             self.feature_channels, self.mid_channels, self.token_dim, self.low_depth, self.low_heads,

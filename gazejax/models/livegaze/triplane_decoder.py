@@ -48,13 +48,13 @@ class TriplaneDecoder(nn.Module):
         out = 3 * self.triplane_channels
         if self.lite:
             x = upsample2x(leaky_relu(conv(self.wide_channels, name="out_0")(x)))
-            widths = (self.mid_channels, self.mid_channels, out, out)
+            widths = {"out_1": self.mid_channels, "out_2": self.mid_channels, "out_3": out, "out_4": out}
         else:
             x = jnp.concatenate([x, geometry], -1)
-            widths = (self.wide_channels, self.mid_channels, self.mid_channels, out)
-        first = 1 if self.lite else 0
-        for i, width in enumerate(widths, start=first):
-            x = conv(width, name=f"out_{i}")(x)
-            if i < first + len(widths) - 1:
+            widths = {"out_0": self.wide_channels, "out_1": self.mid_channels, "out_2": self.mid_channels,
+                      "out_3": out}
+        for i, (name, width) in enumerate(widths.items()):
+            x = conv(width, name=name)(x)
+            if i < len(widths) - 1:
                 x = leaky_relu(x)
         return planes_from_channels(x)

@@ -22,7 +22,6 @@ torch key                  flax param                   conversion
 from typing import Sequence
 
 import flax.linen as nn
-import jax.numpy as jnp
 import numpy as np
 
 from gazejax.nn.stylegan2.bias_act import ACTIVATIONS, bias_act
