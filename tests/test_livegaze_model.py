@@ -126,7 +126,8 @@ def test_redirect_command_rejects_bad_files(tmp_path, capsys):
         read_face(rgba, 32)
     with pytest.raises(UsageError, match="20x32; this model takes 32x32"):
         read_face(small, 32)
-    code = main(["redirect", "--checkpoint", str(tmp_path), "--image", str(small), "--gaze", "0.1"])
+    code = main(["redirect", "--checkpoint", str(tmp_path), "--image", str(small), "--gaze", "0.1",
+                 "--out", str(tmp_path / "o.png")])
     assert code == 2
     assert "--gaze needs 2 numbers" in capsys.readouterr().err
     code = main(["redirect", "--checkpoint", str(tmp_path), "--image", str(small), "--gaze", "0,0",

@@ -81,3 +81,13 @@ def test_bad_ids_are_reported():
         synthgaze.records(0, [-1], [0], [0], R)
     with pytest.raises(ValueError, match="same length"):
         synthgaze.records(0, [0, 1], [0], [0], R)
+
+
+def test_a_view_is_the_same_camera_in_every_frame():
+    # Like a fixed camera rig: same-view redirection pairs share the camera,
+    # while gaze changes from frame to frame and views differ from each other.
+    labels = synthgaze.record_labels(0, identities=[3, 3, 3, 3], frames=[0, 5, 0, 5], views=[1, 1, 2, 2])
+    np.testing.assert_array_equal(labels["camera"][0], labels["camera"][1])
+    np.testing.assert_array_equal(labels["camera"][2], labels["camera"][3])
+    assert not np.allclose(labels["camera"][0], labels["camera"][2])
+    assert not np.allclose(labels["gaze_head"][0], labels["gaze_head"][1])

@@ -11,4 +11,5 @@ BENCHMARKS = {
     "l2cs": "L2CS ResNet-50 at 448^2, JAX vs PyTorch",
     "livegaze": "LiveGaze encode/render/total latency at 512^2",
     "gazenerf": "GazeNeRF training step and per-subject fit",
+    "mggr": "MGGR redirect latency and stage-1/2 training steps",
 }

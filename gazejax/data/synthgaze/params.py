@@ -4,8 +4,9 @@ Randomness (all from one seed key, never from call order):
 ``k_id = fold_in(seed_key, identity)`` draws the shape, texture and expression
 codes; ``k_frame = fold_in(fold_in(k_id, FRAME_STREAM), frame)`` draws the
 head-frame gaze and the illumination (shared by every view of a frame, like
-one capture of a camera rig); ``fold_in(fold_in(k_frame, VIEW_STREAM), view)``
-draws the camera. Codes are uniform in [-1, 1]; :func:`build_scene` maps them
+one capture of a camera rig); ``fold_in(fold_in(k_id, VIEW_STREAM), view)``
+draws the camera, so -- as with ETH-XGaze's fixed rig -- a view is the same
+camera in every frame of an identity and same-view pairs share the camera. Codes are uniform in [-1, 1]; :func:`build_scene` maps them
 to geometry and colours with the numbers in :mod:`anatomy`.
 
 Gaze model: both eyeballs rotate to the same direction (a target at
@@ -20,8 +21,8 @@ import jax.numpy as jnp
 from gazejax.data.synthgaze import anatomy as A
 from gazejax.geometry import pitchyaw_to_vector, rotation_x
 
-SHAPE_STREAM, TEXTURE_STREAM, EXPRESSION_STREAM, FRAME_STREAM = 0, 1, 2, 3
-GAZE_STREAM, ILLUMINATION_STREAM, VIEW_STREAM = 0, 1, 2
+SHAPE_STREAM, TEXTURE_STREAM, EXPRESSION_STREAM, FRAME_STREAM, VIEW_STREAM = 0, 1, 2, 3, 4
+GAZE_STREAM, ILLUMINATION_STREAM = 0, 1
 
 # Head frame -> world (EG3D) frame: a frontal face has head x = world x,
 # head y (down) = world -y, head z (into the head) = world -z.
@@ -91,10 +92,10 @@ def frame_draws(seed_key, identity, frame):
     return gaze_head, illumination
 
 
-def view_camera(seed_key, identity, frame, view):
-    """Camera orbit (yaw, pitch) (2,) of one view, as gazejax.geometry.camera_label takes."""
-    k_frame = _frame_key(seed_key, identity, frame)
-    k_view = jax.random.fold_in(jax.random.fold_in(k_frame, VIEW_STREAM), view)
+def view_camera(seed_key, identity, view):
+    """Camera orbit (yaw, pitch) (2,) of one view of an identity (the same in every frame)."""
+    k_id = jax.random.fold_in(seed_key, identity)
+    k_view = jax.random.fold_in(jax.random.fold_in(k_id, VIEW_STREAM), view)
     return _uniform(k_view, 2) * jnp.array([A.CAMERA_YAW_MAX, A.CAMERA_PITCH_MAX], jnp.float32)
 
 

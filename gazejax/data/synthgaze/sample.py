@@ -121,14 +121,14 @@ def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, 
 @functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
 def _draws(seed_key, identity, frame, view):
     gaze_head, _ = params.frame_draws(seed_key, identity, frame)
-    return gaze_head, params.view_camera(seed_key, identity, frame, view)
+    return gaze_head, params.view_camera(seed_key, identity, view)
 
 
 @jax.jit
 @functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
 def _labels(seed_key, identity, frame, view):
     gaze_head, _ = params.frame_draws(seed_key, identity, frame)
-    camera = params.view_camera(seed_key, identity, frame, view)
+    camera = params.view_camera(seed_key, identity, view)
     label, _, gaze, head_pose = _pose_labels(gaze_head, camera)
     return dict(gaze=gaze, gaze_head=gaze_head, head_pose=head_pose, camera=label)
 
