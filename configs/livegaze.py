@@ -89,7 +89,8 @@ def get_config(variant="paper"):
 
 
 def _synthgaze(c):
-    c.num_steps = 2000
+    # ~0.6-1.1 s/step measured on 2 busy CPU cores: 1500 steps fit ~30 min
+    c.num_steps = 1500
     c.batch_size = 4
     c.log_every = 20
     c.checkpoint_every = 500
@@ -103,7 +104,7 @@ def _synthgaze(c):
         fusion_head_dim=16, triplane_channels=16, normalized_coordinates=True,
     )
     c.model.update(dict(
-        neural_resolution=32, output_resolution=128, sr_variant="2X", sr_widths=(32, 32), w_dim=64,
+        neural_resolution=32, output_resolution=128, sr_variant="2X", sr_widths=(16, 16), w_dim=64,
         decoder_hidden=32, ray_start=2.2, ray_end=3.2, n_coarse=12, n_fine=12,
     ))
     c.optim.update(dict(encoder_lr=1e-3, renderer_lr=1e-3, clip_norm=1.0))

@@ -20,9 +20,9 @@ def config():
     ])
 
 
-def pair_batch(n=2):
+def pair_batch(n=2, resolution=RESOLUTION):
     """``{'source', 'target'}`` of fake records (same identity, other frame), frontal-ish cameras."""
-    records = fake_synthgaze.records(1, 2, n, RESOLUTION)
+    records = fake_synthgaze.records(1, 2, n, resolution)
     cams = np.asarray(camera_label(np.linspace(-0.2, 0.2, n), np.zeros(n)))
     source, target = records[:n], records[n:2 * n]
 
@@ -38,8 +38,9 @@ def pair_batch(n=2):
     # eye openings inside the face, so the two masked terms differ
     for side in ("left", "right"):
         target_batch[f"{side}_eye_mask"] = np.zeros_like(target_batch["face_mask"])
-    target_batch["left_eye_mask"][:, 8:12, 18:24] = 1.0
-    target_batch["right_eye_mask"][:, 8:12, 8:14] = 1.0
+    k = resolution // RESOLUTION
+    target_batch["left_eye_mask"][:, 8 * k:12 * k, 18 * k:24 * k] = 1.0
+    target_batch["right_eye_mask"][:, 8 * k:12 * k, 8 * k:14 * k] = 1.0
     return {"source": stack(source), "target": target_batch}
 
 

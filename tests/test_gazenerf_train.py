@@ -66,7 +66,7 @@ def test_tiny_loss_falls(setup):
         losses.append(float(terms["loss"]))
     assert np.isfinite(losses).all()
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses
-    # The offsets of the batch's slots moved; only the network's lr group is "fast".
+    # The per-image offsets are trained with the network.
     assert float(jnp.abs(state.params["offsets"]["iden"]).max()) > 0
     metrics = jax.jit(functools.partial(gazenerf.METHOD.eval_step, config))(state, batch)
     assert set(metrics) == {"psnr", "ssim", "head_l1"} and np.isfinite(float(metrics["psnr"]))

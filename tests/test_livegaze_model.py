@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import livegaze_tiny
-from gazejax.models.livegaze.build import build_model, check_inputs, init_params
+from gazejax.models.livegaze.build import build_model, check_inputs, init_variables
 from gazejax.models.livegaze.tri_encoder import encoder_input
 from gazejax.cli import UsageError, main
 from gazejax.commands.redirect import read_face, sweep_grid
@@ -69,10 +69,10 @@ def tiny():
     model = build_model(config.model)
     batch = livegaze_tiny.pair_batch()
     src, tgt = batch["source"], batch["target"]
-    params = jax.jit(functools.partial(init_params, model))(
+    variables = jax.jit(functools.partial(init_variables, model))(
         jax.random.key(0), src["image"], tgt["gaze_head"], tgt["camera"]
     )
-    return Redirector(config, params), batch
+    return Redirector(config, variables), batch
 
 
 def test_tiny_forward_shapes_and_gaze_conditioning(tiny):

@@ -9,7 +9,7 @@ import numpy as np
 import livegaze_tiny
 from gazejax.data.pipeline import make_pipeline
 from gazejax.metrics import psnr
-from gazejax.models.livegaze.build import build_model, init_params
+from gazejax.models.livegaze.build import build_model, init_variables
 from gazejax.train import livegaze, livegaze_eval
 from gazejax.train.method import TrainState
 
@@ -68,11 +68,11 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
         config.batch_size, config.eval.num_batches = 2, 2
     batch = livegaze_tiny.pair_batch()
     model = build_model(config.model)
-    params = jax.jit(functools.partial(init_params, model))(
+    variables = jax.jit(functools.partial(init_variables, model))(
         jax.random.key(0), batch["source"]["image"], batch["target"]["gaze_head"], batch["target"]["camera"]
     )
-    state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=None)
-    results = livegaze_eval.evaluate(livegaze.redirect, config, state, tmp_path)
+    state = TrainState(step=jnp.zeros((), jnp.int32), params=variables["params"], opt_state=None)
+    results = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
     assert results["pairs"] == 4
     assert {"psnr_face", "ssim_face", "psnr_face_baseline", "ssim_face_baseline"} <= set(results)
     assert "gaze_error_deg" not in results  # no estimator configured
@@ -82,3 +82,20 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     expected = np.mean([np.asarray(psnr(p["source"]["image"], p["target"]["image"], p["target"]["face_mask"])) for p in pairs])
     np.testing.assert_allclose(results["psnr_face_baseline"], expected, rtol=1e-5)
     assert results["psnr_face"] != results["psnr_face_baseline"]
+
+
+def test_super_resolution_variant_keeps_its_noise_buffers():
+    # EG3D's SR layers hold fixed noise in a 'constants' collection: it must
+    # travel with the state (in extra) or the model cannot be applied.
+    config = livegaze_tiny.config()
+    with config.unlocked():
+        config.model.update(dict(sr_variant="2X", sr_widths=(8, 8), output_resolution=128))
+    batch = livegaze_tiny.pair_batch(n=1, resolution=128)
+    state = jax.jit(lambda k: livegaze.init(config, k, batch))(jax.random.key(0))
+    assert "constants" in state.extra["buffers"]
+    assert {"superresolution", "w"} <= set(state.params)
+    loss, (metrics, out) = jax.jit(
+        lambda s, b: livegaze.losses(config, s.params, s.extra, b, jax.random.key(1))
+    )(state, batch)
+    assert out["image"].shape == (1, 128, 128, 3) and out["image_raw"].shape == (1, 16, 16, 3)
+    assert np.isfinite(float(loss))

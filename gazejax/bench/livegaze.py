@@ -19,7 +19,7 @@ import numpy as np
 
 from gazejax.bench.timing import record, time_jax
 from gazejax.geometry import camera_label
-from gazejax.models.livegaze.build import build_model, init_params
+from gazejax.models.livegaze.build import build_model, init_variables
 from gazejax.train.config_loading import load_config
 
 # Dense peak TFLOP/s of float32 matmuls as XLA runs them by default on these
@@ -63,8 +63,7 @@ def run(args):
         images = jnp.asarray(rng.uniform(size=(n, r, r, 3)), jnp.float32)
         gaze = jnp.asarray(rng.uniform(-0.3, 0.3, size=(n, 2)), jnp.float32)
         camera = camera_label(jnp.zeros(n), jnp.zeros(n))
-        params = jax.jit(functools.partial(init_params, model))(jax.random.key(0), images, gaze, camera)
-        variables = {"params": params}
+        variables = jax.jit(functools.partial(init_variables, model))(jax.random.key(0), images, gaze, camera)
         encode = jax.jit(functools.partial(model.apply, method=model.encode))
         # a separate jit for the render's input, so encode's compile is timed below
         planes = jax.jit(lambda v, x, g: model.apply(v, x, g, method=model.encode))(variables, images, gaze)

@@ -20,7 +20,11 @@ HELP = "redirect the gaze in a face image"
 
 def add_arguments(parser):
     parser.add_argument("--checkpoint", required=True, help="LiveGaze training run directory (its workdir)")
-    parser.add_argument("--image", required=True, help="normalized face crop (PNG/JPEG, RGB)")
+    parser.add_argument(
+        "--image",
+        help="normalized face crop (PNG/JPEG, RGB); default: the first held-out face of the run's "
+        "SynthGaze test split (a quick look at a trained model)",
+    )
     parser.add_argument("--gaze", help="target gaze PITCH,YAW in radians (head frame)")
     parser.add_argument("--camera-yaw", type=float, default=0.0, help="camera yaw in radians (default 0: frontal)")
     parser.add_argument("--camera-pitch", type=float, default=0.0, help="camera pitch in radians")
@@ -61,6 +65,16 @@ def read_face(path, resolution):
             f"{path} is {size[0]}x{size[1]}; this model takes {resolution}x{resolution} normalized face crops"
         )
     return pixels.astype(np.float32) / 255.0
+
+
+def held_out_face(config):
+    """The first record of the run's evaluation split, float32 (R, R, 3) in [0, 1]."""
+    from gazejax.data.pipeline import open_source, to_float  # noqa: PLC0415
+
+    source, _ = open_source(config.data, config.data.eval_split)
+    record = to_float(source[0])
+    print(f"no --image given: using the first held-out face of the {config.data.eval_split} split")
+    return record["image"]
 
 
 def _save(path, image):
@@ -107,15 +121,18 @@ def run(args):
     import numpy as np  # noqa: PLC0415
 
     from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.models.livegaze.inference import Redirector, load_run_config, restore_params  # noqa: PLC0415
+    from gazejax.models.livegaze.inference import Redirector, load_run_config, restore_variables  # noqa: PLC0415
 
     if not pathlib.Path(args.checkpoint).is_dir():
         raise UsageError(f"no such run directory: {args.checkpoint}")
     try:
         config = load_run_config(args.checkpoint)
         # checked before the (slower) restore, so a bad image fails fast
-        face = read_face(args.image, config.model.output_resolution)
-        redirector = Redirector(config, restore_params(config, args.checkpoint))
+        if args.image:
+            face = read_face(args.image, config.model.output_resolution)
+        else:
+            face = held_out_face(config)
+        redirector = Redirector(config, restore_variables(config, args.checkpoint))
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.out:

@@ -11,11 +11,12 @@ compared with the target image:
   compared inside the (area-downsampled) face mask only, because SynthGaze
   stores 0 on the background where the paper's Live3D teacher has a depth;
 - ``L_P`` (Eq. 11): VGG16 feature L1 of the face-masked images, when
-  converted VGG16 weights are configured (their variables ride along in
-  ``state.extra`` so the step stays a pure function of the state).
+  converted VGG16 weights are configured.
 
 Two optimizer groups (AdamW): ``encoder`` (image/gaze encoders, fusion,
 tri-plane decoder) and ``renderer`` (OSG decoder, super-resolution, constant w).
+``state.extra`` holds what is not optimised: ``buffers`` (the
+super-resolution's fixed noise) and ``perceptual`` (frozen VGG16 variables).
 """
 
 import functools
@@ -28,7 +29,7 @@ import optax
 from gazejax.losses.perceptual import perceptual_loss
 from gazejax.losses.reconstruction import masked_l1
 from gazejax.metrics import psnr, ssim
-from gazejax.models.livegaze.build import build_model, init_params
+from gazejax.models.livegaze.build import build_model, init_variables
 from gazejax.train.livegaze_eval import evaluate
 from gazejax.train.method import Method, TrainState
 
@@ -77,14 +78,25 @@ def _depth_teacher(config):
 def init(config, key, batch):
     model = build_model(config.model)
     source, target = batch["source"], batch["target"]
-    params = init_params(model, key, source["image"], target["gaze_head"], target["camera"])
+    variables = dict(init_variables(model, key, source["image"], target["gaze_head"], target["camera"]))
+    params = variables.pop("params")
+    extra = {}
+    if variables:  # fixed buffers (the super-resolution's noise constants)
+        extra["buffers"] = variables
     perceptual = _perceptual(config)
+    if perceptual:
+        extra["perceptual"] = perceptual[1]
     return TrainState(
         step=jnp.zeros((), jnp.int32),
         params=params,
         opt_state=optimizer(config).init(params),
-        extra={"perceptual": perceptual[1]} if perceptual else None,
+        extra=extra or None,
     )
+
+
+def model_variables(params, extra):
+    """The model's variables: trained ``params`` plus the fixed buffers in ``extra``."""
+    return {"params": params, **((extra or {}).get("buffers") or {})}
 
 
 def area_downsample(x, size):
@@ -111,7 +123,7 @@ def losses(config, params, extra, batch, key):
     """(total loss, metrics) of one pair batch; ``key`` jitters the ray samples."""
     model = build_model(config.model)
     source, target = batch["source"], batch["target"]
-    out = model.apply({"params": params}, source["image"], target["gaze_head"], target["camera"], key)
+    out = model.apply(model_variables(params, extra), source["image"], target["gaze_head"], target["camera"], key)
     w = config.loss
     face = target["face_mask"]
     eyes = jnp.maximum(target["left_eye_mask"], target["right_eye_mask"])
@@ -121,7 +133,7 @@ def losses(config, params, extra, batch, key):
     depth_l1 = masked_l1(out["depth"][..., None], teacher_depth[..., None], depth_mask)
     metrics = dict(face_l1=face_l1, eye_l1=eye_l1, depth_l1=depth_l1)
     loss = w.reconstruction * (w.face * face_l1 + w.eyes * eye_l1) + w.depth * depth_l1
-    if extra is not None:
+    if extra is not None and "perceptual" in extra:
         vgg = _perceptual(config)[0]
         features = vgg.apply(extra["perceptual"], jnp.concatenate([
             out["image"] * face[..., None], target["image"] * face[..., None]
@@ -148,15 +160,16 @@ def train_step(config, state, batch, key):
     return state.replace(params=params, opt_state=opt_state), metrics
 
 
-def redirect(config, params, images, gaze, camera):
-    """Deterministic redirection (no sample jitter): the model's output dict."""
-    return build_model(config.model).apply({"params": params}, images, gaze, camera, None)
+def redirect(config, variables, images, gaze, camera):
+    """Deterministic redirection (no sample jitter) with :func:`model_variables`: the output dict."""
+    return build_model(config.model).apply(variables, images, gaze, camera, None)
 
 
 def eval_step(config, state, batch):
     """Face-masked PSNR/SSIM of the redirection and of the do-nothing baseline."""
     source, target = batch["source"], batch["target"]
-    out = redirect(config, state.params, source["image"], target["gaze_head"], target["camera"])
+    out = redirect(config, model_variables(state.params, state.extra), source["image"], target["gaze_head"],
+                   target["camera"])
     face = target["face_mask"]
     return dict(
         psnr_face=jnp.mean(psnr(out["image"], target["image"], face)),
@@ -175,7 +188,8 @@ def depth_to_rgb(depth, size, near, far):
 
 def sample_images(config, state, batch):
     source, target = batch["source"], batch["target"]
-    out = redirect(config, state.params, source["image"], target["gaze_head"], target["camera"])
+    out = redirect(config, model_variables(state.params, state.extra), source["image"], target["gaze_head"],
+                   target["camera"])
     size = out["image"].shape[1]
     m = config.model
     return dict(
@@ -191,5 +205,5 @@ METHOD = Method(
     train_step=train_step,
     eval_step=eval_step,
     sample_images=sample_images,
-    evaluate=functools.partial(evaluate, redirect),
+    evaluate=functools.partial(evaluate, redirect, model_variables),
 )

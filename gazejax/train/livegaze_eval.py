@@ -48,8 +48,12 @@ def _estimator(directory):
     return jax.jit(estimate)
 
 
-def evaluate(redirect, config, state, workdir):
-    """Runs the protocol above; returns ``{metric: mean}`` plus ``pairs``."""
+def evaluate(redirect, model_variables, config, state, workdir):
+    """Runs the protocol above; returns ``{metric: mean}`` plus ``pairs``.
+
+    ``redirect(config, variables, images, gaze, camera)`` and
+    ``model_variables(params, extra)`` come from :mod:`gazejax.train.livegaze`.
+    """
     del workdir  # the trainer writes eval.json
     pipe = make_pipeline(
         config.data, config.data.eval_split, global_batch_size=config.batch_size, seed=config.seed,
@@ -57,8 +61,8 @@ def evaluate(redirect, config, state, workdir):
     )
 
     @jax.jit
-    def scores(params, source, target):
-        out = redirect(config, params, source["image"], target["gaze_head"], target["camera"])["image"]
+    def scores(variables, source, target):
+        out = redirect(config, variables, source["image"], target["gaze_head"], target["camera"])["image"]
         out = jnp.clip(out, 0.0, 1.0)
         face = target["face_mask"]
         return out, dict(
@@ -69,10 +73,11 @@ def evaluate(redirect, config, state, workdir):
         )
 
     estimate = _estimator(config.eval.estimator) if config.eval.estimator else None
+    variables = model_variables(state.params, state.extra)
     totals = {}
     for i in range(config.eval.num_batches):
         batch = pipe.local_batch(i)
-        out, values = scores(state.params, batch["source"], batch["target"])
+        out, values = scores(variables, batch["source"], batch["target"])
         if estimate is not None:
             label = batch["target"]["gaze"]
             values["gaze_error_deg"] = angular_error(estimate(out), label)

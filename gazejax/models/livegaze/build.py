@@ -34,12 +34,13 @@ def check_inputs(model, images, gaze, camera):
         raise ValueError(f"the encoder needs a resolution divisible by 16, got {r}")
 
 
-def init_params(model, key, images, gaze, camera):
-    """``model``'s params, drawn from a fast 'unsafe_rbg' key seeded by ``key``.
+def init_variables(model, key, images, gaze, camera):
+    """``model``'s variables (``params`` plus fixed buffers such as the
+    super-resolution's ``constants``), drawn from a fast 'unsafe_rbg' key seeded by ``key``.
 
     Deterministic for a given ``key``. Threefry random bits for this many
     parameter tensors made the jitted init compile about 5x slower on CPU than
     the rbg generator (measured: 69 s vs 15 s for the tiny encoder).
     """
     seed = jax.random.randint(key, (), 0, jnp.iinfo(jnp.int32).max)
-    return model.init(jax.random.key(seed, impl="unsafe_rbg"), images, gaze, camera)["params"]
+    return model.init(jax.random.key(seed, impl="unsafe_rbg"), images, gaze, camera)

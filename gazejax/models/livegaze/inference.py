@@ -35,8 +35,8 @@ def load_run_config(workdir):
     return config
 
 
-def restore_params(config, workdir, step=None):
-    """Model params of checkpoint ``step`` (default: the latest) of a run."""
+def restore_variables(config, workdir, step=None):
+    """Model variables (params and fixed buffers) of checkpoint ``step`` (default: the latest)."""
     r = config.model.output_resolution
     example = {
         "source": {"image": jnp.zeros((1, r, r, 3))},
@@ -54,22 +54,22 @@ def restore_params(config, workdir, step=None):
         state, _, _ = checkpoints.restore(abstract, key, step)
     finally:
         checkpoints.close()
-    return state.params
+    return livegaze.model_variables(state.params, state.extra)
 
 
 class Redirector:
     """A jitted, deterministic LiveGaze forward pass with loaded params."""
 
-    def __init__(self, config, params):
+    def __init__(self, config, variables):
         self.config = config
         self.model = build_model(config.model)
-        self.params = params
-        self._apply = jax.jit(lambda p, x, g, c: self.model.apply({"params": p}, x, g, c, None))
+        self.variables = variables
+        self._apply = jax.jit(lambda v, x, g, c: self.model.apply(v, x, g, c, None))
 
     @classmethod
     def from_workdir(cls, workdir, step=None):
         config = load_run_config(workdir)
-        return cls(config, restore_params(config, workdir, step))
+        return cls(config, restore_variables(config, workdir, step))
 
     @property
     def resolution(self):
@@ -88,6 +88,6 @@ class Redirector:
             camera = np.asarray(camera_label(np.zeros(len(images)), np.zeros(len(images))))
         camera = np.asarray(camera, np.float32)
         check_inputs(self.model, images, gaze, camera)
-        out = jax.device_get(self._apply(self.params, images, gaze, camera))
+        out = jax.device_get(self._apply(self.variables, images, gaze, camera))
         out["image"] = np.clip(out["image"], 0.0, 1.0)
         return out
