@@ -38,6 +38,8 @@ def test_angular_error():
     assert float(geo.angular_error(jnp.array([0.3, -0.2]), jnp.array([0.3, -0.2]))) == pytest.approx(0.0, abs=1e-4)
     grad = jax.grad(lambda a: geo.angular_error(a, jnp.array([0.1, 0.2])))(jnp.array([0.1, 0.25]))
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+    at_zero = jax.grad(lambda a: geo.angular_error(a, jnp.array([0.1, 0.2])))(jnp.array([0.1, 0.2]))
+    assert np.all(np.isfinite(at_zero))
 
 
 def test_gaze_rotation_is_ry_times_rx():

@@ -6,12 +6,6 @@ import pathlib
 from gazejax.cli import UsageError
 
 HELP = "estimate gaze with a converted or trained estimator"
-# network -> module with predict_pitchyaw(module, variables, images, info)
-_ESTIMATORS = {
-    "l2cs": "gazejax.models.l2cs",
-    "xgaze-resnet50": "gazejax.models.xgaze_resnet",
-    "gazenerf-vgg-estimator": "gazejax.models.gazenerf_estimator",
-}
 
 
 def add_arguments(parser):
@@ -37,27 +31,18 @@ def _read_images(paths, size):
 
 
 def run(args):
-    import importlib  # noqa: PLC0415
-
     import jax  # noqa: PLC0415
 
-    from gazejax.convert import ConversionError, load  # noqa: PLC0415
+    from gazejax.models.gaze_estimator import load_gaze_estimator  # noqa: PLC0415
 
     missing = [p for p in args.images if not pathlib.Path(p).is_file()]
     if missing:
         raise UsageError(f"no such image(s): {', '.join(missing)}")
     try:
-        module, variables, info = load(args.checkpoint)
-    except ConversionError as e:
+        estimate, info = load_gaze_estimator(args.checkpoint)
+    except ValueError as e:  # includes ConversionError
         raise UsageError(str(e)) from e
-    if info["network"] not in _ESTIMATORS:
-        raise UsageError(
-            f"{args.checkpoint} holds {info['network']!r}, not a gaze estimator "
-            f"({', '.join(_ESTIMATORS)})"
-        )
-    predict = importlib.import_module(_ESTIMATORS[info["network"]]).predict_pitchyaw
-    images = _read_images(args.images, info["input_size"])
-    pitchyaw = jax.jit(lambda v, x: predict(module, v, x, info))(variables, images)
+    pitchyaw = estimate(_read_images(args.images, info["input_size"]))
     results = [
         {"image": str(path), "pitch": float(p), "yaw": float(y)}
         for path, (p, y) in zip(args.images, jax.device_get(pitchyaw))

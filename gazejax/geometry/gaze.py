@@ -35,11 +35,15 @@ def vector_to_pitchyaw(vector):
 def angular_error(a, b):
     """Angle in degrees between two (pitch, yaw) arrays ``(..., 2)``.
 
-    Computed as ``atan2(|u x v|, u . v)``, which stays accurate (and has a
-    finite gradient away from zero) for tiny angles where ``arccos`` does not.
+    Computed as ``atan2(|u x v|, u . v)``, which stays accurate for tiny angles
+    where ``arccos`` does not. At exactly zero angle the norm's gradient is
+    undefined; the double ``where`` makes it 0 there instead of NaN, so the
+    error is safe to use as a loss.
     """
     u, v = pitchyaw_to_vector(a), pitchyaw_to_vector(b)
-    cross = jnp.linalg.norm(jnp.cross(u, v), axis=-1)
+    cross_sq = jnp.sum(jnp.cross(u, v) ** 2, axis=-1)
+    nonzero = cross_sq > 0
+    cross = jnp.where(nonzero, jnp.sqrt(jnp.where(nonzero, cross_sq, 1.0)), 0.0)
     dot = jnp.sum(u * v, axis=-1)
     return jnp.degrees(jnp.arctan2(cross, dot))
 

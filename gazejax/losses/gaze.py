@@ -6,7 +6,7 @@ Angles are our (pitch, yaw) radians unless a name says degrees.
 import jax
 import jax.numpy as jnp
 
-from gazejax.geometry import pitchyaw_to_vector
+from gazejax.geometry import angular_error
 from gazejax.models.l2cs import INPUT_SIZE, bin_index, expected_angle_deg, logits_to_pitchyaw
 from gazejax.nn.image_input import resize_square
 
@@ -61,12 +61,5 @@ def functional_angular_loss(estimator, images, target_images, input_size=224):
     """
     predicted = estimator(resize_square(images, input_size))["gaze"]
     target = jax.lax.stop_gradient(estimator(resize_square(target_images, input_size))["gaze"])
-    return jnp.mean(_angle_deg(predicted, target))
+    return jnp.mean(angular_error(predicted, target))
 
-
-def _angle_deg(a, b):
-    # Like gazejax.geometry.angular_error, but with a finite gradient when the
-    # two gazes coincide (|u x v| = 0 there, whose norm has no gradient).
-    u, v = pitchyaw_to_vector(a), pitchyaw_to_vector(b)
-    cross = jnp.sqrt(jnp.sum(jnp.cross(u, v) ** 2, axis=-1) + 1e-12)
-    return jnp.degrees(jnp.arctan2(cross, jnp.sum(u * v, axis=-1)))

@@ -14,8 +14,6 @@ disjoint from training), against the TRUE target image:
 Results are per-pair means over this process's batches.
 """
 
-import importlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,30 +21,7 @@ import numpy as np
 from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import psnr, ssim
-
-# converted network name -> module with predict_pitchyaw(module, variables, images, info)
-ESTIMATOR_MODULES = {
-    "l2cs": "gazejax.models.l2cs",
-    "xgaze-resnet50": "gazejax.models.xgaze_resnet",
-    "gazenerf-vgg-estimator": "gazejax.models.gazenerf_estimator",
-}
-
-
-def _estimator(directory):
-    """``images -> (N, 2)`` pitch-yaw from a converted estimator directory."""
-    from gazejax.convert import load  # noqa: PLC0415
-
-    module, variables, info = load(directory)
-    predict = importlib.import_module(ESTIMATOR_MODULES[info["network"]]).predict_pitchyaw
-    size = info.get("input_size")
-
-    def estimate(images):
-        if size and images.shape[1] != size:
-            images = jax.image.resize(images, (images.shape[0], size, size, 3), "bilinear")
-        return predict(module, variables, images, info)
-
-    return jax.jit(estimate)
-
+from gazejax.models.gaze_estimator import load_gaze_estimator
 
 def evaluate(redirect, model_variables, config, state, workdir):
     """Runs the protocol above; returns ``{metric: mean}`` plus ``pairs``.
@@ -72,7 +47,7 @@ def evaluate(redirect, model_variables, config, state, workdir):
             ssim_face_baseline=ssim(source["image"], target["image"], face),
         )
 
-    estimate = _estimator(config.eval.estimator) if config.eval.estimator else None
+    estimate = load_gaze_estimator(config.eval.estimator)[0] if config.eval.estimator else None
     variables = model_variables(state.params, state.extra)
     totals = {}
     for i in range(config.eval.num_batches):

@@ -24,8 +24,8 @@ import numpy as np
 from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import psnr, ssim
+from gazejax.models.gaze_estimator import load_gaze_estimator
 from gazejax.train import mggr
-from gazejax.train.livegaze_eval import _estimator
 
 OUTPUTS = ("coarse", "refined", "baseline")
 
@@ -66,7 +66,7 @@ def evaluate(config, state, workdir):
         return pairs, images, scores
 
     lpips = _lpips(e.lpips_checkpoint) if e.lpips_checkpoint else None
-    estimate = _estimator(e.estimator) if e.estimator else None
+    estimate = load_gaze_estimator(e.estimator)[0] if e.estimator else None
     rows = {}
     for i in range(e.num_batches):
         pairs, images, scores = outputs(state.params, pipe.local_batch(i))
