@@ -95,9 +95,9 @@ def test_camera_label_from_eg3d_sampler_angles(h, v):
 def test_camera_positive_yaw_moves_toward_world_x_and_pitch_up():
     c2w, _ = geo.camera_from_label(geo.camera_label(0.5, 0.3))
     assert c2w[0, 3] > 0 and c2w[1, 3] > 0
-    # The camera is above: the world origin projects to the image centre and
-    # the camera's down axis has a component toward -z... check it stays OpenCV:
-    assert c2w[1, 1] < 0  # camera y (down) points mostly along world -y
+    # OpenCV axes survive the move: the camera's y (down) axis still points
+    # mostly along world -y (world +y is up).
+    assert c2w[1, 1] < 0
 
 
 def test_camera_label_rejects_wrong_size():
