@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gazejax.convert import load_frozen
 from gazejax.models.mggr.gazemap import gazemap
 from gazejax.train import config_loading, mggr, trainer
 
@@ -168,7 +169,7 @@ def test_perceptual_terms_load_a_converted_vgg16_under_jit(tmp_path):
     # the trainer traces init (eval_shape, jit): the checkpoint must load there
     abstract = jax.eval_shape(lambda k, b: mggr.init(config, k, b), jax.random.PRNGKey(0), batch)
     assert "vgg" in abstract.extra
-    extra = {"vgg": mggr._load_converted(config.loss.vgg_checkpoint)[1]}
+    extra = {"vgg": load_frozen(config.loss.vgg_checkpoint)[1]}
     content, style = jax.jit(mggr._feature_fn(config, extra))(jnp.ones((2, 16, 16, 3)))
     assert content.shape == (2, 1, 1, 512)
     assert [s.shape[-1] for s in style] == [64, 128, 256, 512]

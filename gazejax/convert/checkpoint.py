@@ -6,6 +6,7 @@ Layout of a checkpoint directory::
     DIR/variables/     orbax StandardCheckpointer: {'params', 'batch_stats'}
 """
 
+import functools
 import importlib
 import json
 import pathlib
@@ -66,3 +67,15 @@ def load(directory):
     module, abstract = abstract_variables(mapping(info["network"]), info)
     variables = ocp.StandardCheckpointer().restore(directory / VARIABLES_DIR, abstract)
     return module, variables, info
+
+
+@functools.lru_cache(maxsize=None)
+def load_frozen(directory):
+    """:func:`load` for frozen networks inside training code (perceptual VGG, estimators).
+
+    Read once per process, and safe to call while ``init`` or a step is being
+    traced by ``jit``/``eval_shape``: the restore must give concrete arrays,
+    hence compile-time evaluation.
+    """
+    with jax.ensure_compile_time_eval():
+        return load(directory)

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import optax
 
 from gazejax import metrics
+from gazejax.convert import load_frozen
 from gazejax.losses.gazenerf import image_losses, whiten_outside, region_masks
 from gazejax.models.gazenerf import GazeNeRF
 from gazejax.models.gazenerf import latent
@@ -73,26 +74,14 @@ def optimizer(config):
         {"fast": optax.adam(config.optim.lr), "slow": optax.adam(config.optim.slow_lr)}, labels)
 
 
-@functools.lru_cache(maxsize=None)
-def _load_converted(path):
-    """(module, variables, info) of a converted checkpoint, read once per process.
-
-    ``init`` runs under ``jit``/``eval_shape``; the restore must still
-    produce concrete arrays, hence compile-time evaluation.
-    """
-    from gazejax import convert  # noqa: PLC0415 -- orbax only when weights are used
-
-    with jax.ensure_compile_time_eval():
-        return convert.load(path)
-
 
 def frozen_variables(config):
     """{'vgg': ..., 'estimator': ...} variables of the configured frozen networks (may be empty)."""
     out = {}
     if config.loss.vgg_checkpoint:
-        out["vgg"] = _load_converted(config.loss.vgg_checkpoint)[1]
+        out["vgg"] = load_frozen(config.loss.vgg_checkpoint)[1]
     if config.loss.estimator_checkpoint:
-        out["estimator"] = _load_converted(config.loss.estimator_checkpoint)[1]
+        out["estimator"] = load_frozen(config.loss.estimator_checkpoint)[1]
     return out
 
 
@@ -105,7 +94,7 @@ def frozen_networks(config, extra, angular_weight):
                       vgg_layers=GAZENERF_LAYERS, vgg_weights=(config.loss.vgg_weight,) * 4,
                       vgg_importance=config.loss.vgg_importance)
     if "estimator" in extra and angular_weight > 0:
-        module = _load_converted(config.loss.estimator_checkpoint)[0]
+        module = load_frozen(config.loss.estimator_checkpoint)[0]
         kwargs["estimator"] = functools.partial(module.apply, jax.lax.stop_gradient(extra["estimator"]))
     return kwargs
 

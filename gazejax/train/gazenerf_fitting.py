@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from gazejax import metrics
+from gazejax.convert import load_frozen
 from gazejax.geometry import angular_error
 from gazejax.losses.gazenerf import region_masks, whiten_outside
 from gazejax.models.gazenerf import latent
@@ -210,7 +211,7 @@ def _estimator(config, extra):
         return None
     from gazejax.nn.image_input import resize_square  # noqa: PLC0415
 
-    module, _, info = method._load_converted(config.loss.estimator_checkpoint)
+    module, _, info = load_frozen(config.loss.estimator_checkpoint)
     predict = jax.jit(lambda v, x: module.apply(v, resize_square(x, 224)))
     convert = info.get("convention") == "gazenerf"
 
@@ -228,5 +229,5 @@ def _estimator(config, extra):
 def _lpips(config):
     if not config.eval.lpips_checkpoint:
         return None
-    module, variables, _ = method._load_converted(config.eval.lpips_checkpoint)
+    module, variables, _ = load_frozen(config.eval.lpips_checkpoint)
     return jax.jit(functools.partial(module.apply, variables))

@@ -57,10 +57,10 @@ def _perceptual(config):
         raise ValueError(
             f"loss.perceptual_network must be 'vgg16' or 'none', got {config.loss.perceptual_network!r}"
         )
-    from gazejax.convert import load  # noqa: PLC0415 -- orbax restore only when used
+    from gazejax.convert import load_frozen  # noqa: PLC0415 -- orbax restore only when used
     from gazejax.models.perceptual import VGGFeatures  # noqa: PLC0415
 
-    _, variables, info = load(config.loss.perceptual_checkpoint)
+    _, variables, info = load_frozen(config.loss.perceptual_checkpoint)
     if info["network"] != "vgg16":
         raise ValueError(f"loss.perceptual_checkpoint holds {info['network']!r}, not converted vgg16 weights")
     # VGG runs at the image's own resolution (no resize to 224).

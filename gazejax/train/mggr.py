@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from gazejax import metrics as image_metrics
+from gazejax.convert import load_frozen
 from gazejax.models.mggr import losses
 from gazejax.models.mggr.coarse import CoarseModel
 from gazejax.models.mggr.discriminator import Discriminator
@@ -129,14 +130,6 @@ def perceptual_enabled(config):
     return bool(l.vgg_checkpoint) and (l.g_feature > 0 or l.g_style > 0)
 
 
-@functools.lru_cache(maxsize=None)
-def _load_converted(path):
-    from gazejax import convert  # noqa: PLC0415 -- orbax only when weights are used
-
-    # init runs under jit/eval_shape; the restore must produce concrete arrays.
-    with jax.ensure_compile_time_eval():
-        return convert.load(path)
-
 
 def _feature_fn(config, extra):
     """``images -> (content map, [style maps])`` of the frozen VGG16, or None."""
@@ -178,7 +171,7 @@ def init(config, key, batch):
     if (config.loss.g_feature or config.loss.g_style) and not config.loss.vgg_checkpoint:
         warnings.warn("MGGR: no loss.vgg_checkpoint, so the VGG feature and style terms are off")
     if perceptual_enabled(config):
-        extra["vgg"] = _load_converted(config.loss.vgg_checkpoint)[1]
+        extra["vgg"] = load_frozen(config.loss.vgg_checkpoint)[1]
     return TrainState(
         step=jnp.zeros((), jnp.int32), params=params,
         opt_state={g: txs[g].init(params[g]) for g in GROUPS}, extra=extra,
