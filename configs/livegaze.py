@@ -6,15 +6,17 @@ Variants:
              loss weights (Sec. 4.1) and AdamW 1e-5 / 1e-5, batch 4, 50 epochs
              of 14.4K images. Data: SynthGaze at 512^2 (200 identities).
   paper_lt   the same with Live3D's lighter "LT" encoder.
-  synthgaze  a small model on SynthGaze at 128^2 in/out (20 identities, 32^2
+  synthgaze  a small model on SynthGaze at 128^2 in/out (100 identities, 32^2
              neural render, 2X super-resolution), sized for ~30 min of CPU training.
   tiny       a few-minute CPU demo on SynthGaze at 64^2 (6 identities, no
              super-resolution); also what the tests shrink further.
 
-Perceptual loss (Eq. 11): the paper uses ImageNet VGG16. Set
-``loss.perceptual_network='vgg16'`` and ``loss.perceptual_checkpoint`` to a
-directory written by ``gazejax convert vgg16 ...``. Without weights (the
-default here: 'none') the perceptual term is off and lambda_P is unused.
+Perceptual loss (Eq. 11): the paper uses ImageNet VGG16: set
+``loss.perceptual_checkpoint`` to a directory written by ``gazejax convert
+vgg16 ...`` (layers relu1_2..relu4_3). Without VGG16 weights, point it at the
+SynthGaze-trained gaze judge (``runs/l2cs/estimator``) and set
+``loss.perceptual_layers`` to its ResNet stages (``:synthgaze`` does:
+layer1..layer3). With no checkpoint (the default) the term is off.
 The depth teacher (Eq. 10) is SynthGaze's true depth unless
 ``loss.depth_teacher='package.module:factory'`` names a factory
 ``factory(config) -> fn(frontal_image, camera) -> depth (N, h, w)``.
@@ -74,7 +76,7 @@ def get_config(variant="paper"):
     ))
     c.loss = ml_collections.ConfigDict(dict(
         reconstruction=1.0, face=1.0, eyes=2.0, depth=1.0, perceptual=0.8,  # Eqs. 6-7, Sec. 4.1
-        perceptual_network="none", perceptual_checkpoint="",
+        perceptual_checkpoint="",
         perceptual_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
         perceptual_layer_weights=(1.0, 1.0, 1.0, 1.0),
         depth_teacher="",
@@ -95,8 +97,12 @@ def _synthgaze(c):
     c.log_every = 20
     c.checkpoint_every = 500
     c.sample_every = 500
-    c.data.update(dict(resolution=128, identities=20, frames=10, views=4, test_identities=4))
+    # Many identities with few frames each: the test identities are unseen faces.
+    c.data.update(dict(resolution=128, identities=100, frames=4, views=4, test_identities=10))
     c.eval.num_batches = 10
+    # The judge's ResNet stages stand in for VGG16 (loss.perceptual_checkpoint=runs/l2cs/estimator).
+    c.loss.update(dict(perceptual_layers=("layer1", "layer2", "layer3"),
+                       perceptual_layer_weights=(1.0, 1.0, 1.0)))
     c.model.encoder = _encoder(
         feature_channels=16, stem_channels=16, mid_channels=16, wide_channels=32, token_dim=64,
         low_depth=2, low_heads=2, final_heads=2, resnet_widths=(16, 32), resnet_blocks=(2, 2),

@@ -7,8 +7,9 @@ Variants:
                  linear decay to 0; lambda_1..6 = 5, 0.1, 100, 100, 10, 1.
                  The paper gives no total; we train each stage 100k steps
                  (Fig. 8's longest run).
-  synthgaze      the paper's model and weights on SynthGaze eye patches,
-                 20k + 20k steps (constant for the first 10k of each).
+  synthgaze      the paper's losses and weights on SynthGaze eye patches, with
+                 networks a quarter as wide and 1500 + 1500 steps (constant
+                 for the first 750 of each), sized for this 2-core CPU.
   tiny           seconds on a CPU: 16x16 patches, narrow nets, 6 + 6 steps.
   coarse_only    MGGR-C alone (the paper's "MGGRC", Table 1).
   no_perceptual  without the VGG feature and style losses (Fig. 6/7 A).
@@ -17,8 +18,12 @@ Variants:
   no_gazemap     guidance = the angle difference only (Fig. 6/7 D).
   synthgaze_<ablation>  an ablation on SynthGaze.
 
-The perceptual terms need ``loss.vgg_checkpoint`` (``gazejax convert vgg16
-vgg16-397923af.pth --out DIR``); without it they are off (a warning says so).
+The perceptual terms need ``loss.perceptual_checkpoint``: ImageNet VGG16 as in
+the paper (``gazejax convert vgg16 vgg16-397923af.pth --out DIR``; content
+conv5_3, style conv1_2..conv4_3). Without VGG16 weights, the SynthGaze
+eye-patch judge stands in on ``:synthgaze*`` (``configs/l2cs.py:eye_patches``,
+exported to ``runs/l2cs_eyes/estimator``; content layer3, style layer1,
+layer2). With no checkpoint the terms are off (a warning says so).
 """
 
 import ml_collections
@@ -81,7 +86,7 @@ def get_config(variant="paper"):
     _stages(c, 100_000, 100_000, 20_000)
     c.loss = ml_collections.ConfigDict(dict(
         d_gaze=5.0, g_recon=0.1, g_feature=100.0, g_style=100.0, g_gaze=10.0, g_adv=1.0,
-        vgg_checkpoint="",
+        perceptual_checkpoint="",
         # PRGAN's layers (the paper: "the 5th layer"; Gram style over layers j = 1..J)
         content_layer="relu5_3", style_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
     ))
@@ -98,7 +103,14 @@ def get_config(variant="paper"):
                            test_identities=20))
         # SynthGaze head-frame gaze spans +-25 (pitch) / +-35 (yaw) degrees
         c.model.angle_scale_deg = (50.0, 70.0)
-        _stages(c, 20_000, 20_000, 10_000)
+        c.model.update(dict(coarse_features=(16, 32, 64, 128), generator_features=(16, 32, 64),
+                            generator_blocks=3, discriminator_features=(16, 32, 64, 128),
+                            head_features=128))
+        _stages(c, 1500, 1500, 750)
+        c.log_every, c.checkpoint_every, c.sample_every = 50, 1500, 1500
+    if variant.startswith("synthgaze"):
+        # taps of the eye-patch judge, which stands in for VGG16 here
+        c.loss.update(dict(content_layer="layer3", style_layers=("layer1", "layer2")))
     if variant == "tiny":
         c.data.update(dict(identities=4, frames=2, views=2, test_identities=1, num_threads=0))
         c.model.update(dict(patch_size=16, max_flow=4.0, coarse_features=(8, 16),

@@ -134,7 +134,7 @@ def test_ablation_variants_change_what_the_paper_says(variant):
 
 def test_tiny_trains_and_evaluates_through_the_trainer(tmp_path):
     config = _config("tiny", "log_every=1")
-    with pytest.warns(UserWarning, match="vgg_checkpoint"):
+    with pytest.warns(UserWarning, match="perceptual_checkpoint"):
         trainer.train(config, tmp_path, progress=False)
     lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     train = [l for l in lines if l.get("split", "train") == "train"]
@@ -164,12 +164,12 @@ def test_perceptual_terms_load_a_converted_vgg16_under_jit(tmp_path):
     vgg = jax.jit(VGGFeatures(layers=("conv5_3",), resize_to=None).init)(
         jax.random.PRNGKey(3), jnp.zeros((1, 16, 16, 3)))
     convert.save(tmp_path / "vgg", {"network": "vgg16", "input_size": 224}, vgg)
-    config = _config("tiny", f"loss.vgg_checkpoint={tmp_path / 'vgg'}")
+    config = _config("tiny", f"loss.perceptual_checkpoint={tmp_path / 'vgg'}")
     batch = _batch(config)
     # the trainer traces init (eval_shape, jit): the checkpoint must load there
     abstract = jax.eval_shape(lambda k, b: mggr.init(config, k, b), jax.random.PRNGKey(0), batch)
-    assert "vgg" in abstract.extra
-    extra = {"vgg": load_frozen(config.loss.vgg_checkpoint)[1]}
+    assert "perceptual" in abstract.extra
+    extra = {"perceptual": load_frozen(config.loss.perceptual_checkpoint)[1]}
     content, style = jax.jit(mggr._feature_fn(config, extra))(jnp.ones((2, 16, 16, 3)))
     assert content.shape == (2, 1, 1, 512)
     assert [s.shape[-1] for s in style] == [64, 128, 256, 512]

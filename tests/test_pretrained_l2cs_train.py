@@ -1,23 +1,64 @@
-"""L2CS training method: the :tiny loss falls; evaluation covers every held-out image."""
+"""L2CS training method: augmentation keeps labels right; the :tiny loss falls; evaluation
+covers every held-out image."""
 
 import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from PIL import Image
 
 from gazejax import convert
 from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
+from gazejax.data.augment import random_colour, random_mirror
+from gazejax.geometry import pitchyaw_to_vector
 from gazejax.models.l2cs import predict_pitchyaw
 from gazejax.train import config_loading, l2cs
 
 
-def _config():
+def _config(*overrides):
     return config_loading.load_config(
-        "configs/l2cs.py:tiny", ["data.builder=fake_synthgaze:make_source", "data.resolution=32"]
+        "configs/l2cs.py:tiny",
+        ["data.builder=fake_synthgaze:make_source", "data.resolution=32", "num_steps=15", *overrides],
     )
+
+
+def test_mirror_flips_the_image_and_the_gaze_x_axis():
+    images = jax.random.uniform(jax.random.key(0), (64, 4, 5, 3))
+    gaze = jax.random.uniform(jax.random.key(1), (64, 2), minval=-0.5, maxval=0.5)
+    mirrored, new_gaze = random_mirror(jax.random.key(2), images, gaze)
+    flipped = np.all(np.asarray(mirrored) == np.asarray(images)[:, :, ::-1], axis=(1, 2, 3))
+    kept = np.all(np.asarray(mirrored) == np.asarray(images), axis=(1, 2, 3))
+    assert flipped.any() and kept.any() and np.all(flipped | kept)
+    # a mirror negates the x component of the gaze direction and nothing else
+    expected = np.asarray(pitchyaw_to_vector(gaze)) * np.where(flipped[:, None], [-1.0, 1.0, 1.0], 1.0)
+    np.testing.assert_allclose(pitchyaw_to_vector(new_gaze), expected, atol=1e-6)
+
+
+def test_colour_jitter_is_identity_at_zero_strength_and_stays_in_range():
+    images = jax.random.uniform(jax.random.key(0), (8, 6, 6, 3))
+    np.testing.assert_allclose(random_colour(jax.random.key(1), images, 0.0, 0.0, 0.0), images, atol=1e-6)
+    jittered = np.asarray(random_colour(jax.random.key(1), images, 0.5, 0.5, 0.5))
+    assert jittered.min() >= 0.0 and jittered.max() <= 1.0
+    assert np.abs(jittered - np.asarray(images)).mean() > 0.01
+
+
+def test_eye_patch_inputs_are_both_eyes_with_their_labels():
+    config = _config("model.inputs=eye_patches")
+    batch = {
+        "left_eye_patch": np.zeros((3, 8, 8, 3), np.float32),
+        "right_eye_patch": np.ones((3, 8, 8, 3), np.float32),
+        "left_eye_patch_gaze": np.full((3, 2), 0.1, np.float32),
+        "right_eye_patch_gaze": np.full((3, 2), -0.1, np.float32),
+    }
+    images, gaze = l2cs.images_and_gaze(config, batch)
+    assert images.shape == (6, 8, 8, 3) and gaze.shape == (6, 2)
+    np.testing.assert_array_equal(images[3:], 1.0)
+    np.testing.assert_allclose(gaze[3:], -0.1)
+    with pytest.raises(ValueError, match="model.inputs"):
+        l2cs.images_and_gaze(_config("model.inputs=eyes"), batch)
 
 
 def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):

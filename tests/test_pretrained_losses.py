@@ -13,7 +13,7 @@ from gazejax.losses.perceptual import gram_matrix, gram_style_loss, lpips_loss, 
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
 from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw
 from gazejax.models.lpips import LPIPS
-from gazejax.models.perceptual import VGGFeatures
+from gazejax.models.perceptual import VGGFeatures, perceptual_network
 from gazejax.nn.image_input import resize_square
 
 KEY = jax.random.key(0)
@@ -88,6 +88,35 @@ def test_perceptual_and_style_losses():
     _assert_useful_gradient(grad)
     with pytest.raises(ValueError, match="one weight per layer"):
         perceptual_loss(fa, fb, layers, (1.0,))
+
+
+def test_a_trained_l2cs_estimator_stands_in_as_perceptual_network(tmp_path):
+    from gazejax import convert
+
+    l2cs = L2CS(depth=18, num_bins=90)
+    variables = random_variables(l2cs, jnp.zeros((1, 32, 32, 3)))
+    info = {"network": "l2cs", "arch": "resnet18", "depth": 18, "binning": "gaze360", "num_bins": 90,
+            "input_size": 32}
+    convert.save(tmp_path / "judge", info, variables)
+    net, frozen = perceptual_network(tmp_path / "judge", ("layer1", "layer3"))
+    x = _images(4)
+    features = jax.jit(net.apply)(frozen, x)
+    assert features["layer1"].shape == (2, 8, 8, 64) and features["layer3"].shape == (2, 2, 2, 256)
+    # the same backbone weights as the estimator: layer4, pooled, drives its heads
+    pooled = jnp.mean(net.clone(layers=("layer4",)).apply(frozen, x)["layer4"], axis=(1, 2))
+    logits = l2cs.apply(variables, x)
+    np.testing.assert_allclose(pooled @ variables["params"]["fc_yaw_gaze"]["kernel"]
+                               + variables["params"]["fc_yaw_gaze"]["bias"], logits["yaw"], atol=1e-4)
+    loss, grad = jax.jit(jax.value_and_grad(
+        lambda a: perceptual_loss(net.apply(frozen, a), features, ("layer1",), (1.0,))))(_images(5))
+    assert float(loss) > 0
+    _assert_useful_gradient(grad)
+    with pytest.raises(ValueError, match="no layers .'relu1_2'.; its taps are layer1"):
+        perceptual_network(tmp_path / "judge", ("relu1_2",))
+    (tmp_path / "lpips").mkdir()
+    (tmp_path / "lpips" / "network.json").write_text('{"network": "lpips"}')
+    with pytest.raises(ValueError, match="holds 'lpips'"):
+        perceptual_network(tmp_path / "lpips", ("layer1",))
 
 
 def test_gram_matrix_normalisation():

@@ -52,3 +52,22 @@ def test_depth_is_inferred_from_keys():
         assert infer_resnet_depth(state) == depth
     with pytest.raises(ConversionError, match="not a torchvision ResNet"):
         infer_resnet_depth({"layer1.0.conv1.weight": np.zeros((1,))})
+
+
+def test_stage_taps_match_torch_stage_outputs():
+    x = images(2, 64, seed=5)
+    torch_net = randomize(ResNet(18), seed=5)
+    flax_net = FlaxResNet(18, taps=("layer2", "layer4"))
+    variables = _convert(torch_net, FlaxResNet(18), x)
+    captured = {}
+    for name in ("layer2", "layer4"):
+        getattr(torch_net, name).register_forward_hook(
+            lambda _m, _i, out, name=name: captured.__setitem__(name, out.detach().numpy()))
+    with torch.no_grad():
+        torch_net(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
+    got = jax.jit(flax_net.apply)(variables, x)
+    assert got["layer2"].shape == (2, 8, 8, 128) and got["layer4"].shape == (2, 2, 2, 512)
+    for name in ("layer2", "layer4"):
+        np.testing.assert_allclose(got[name], captured[name].transpose(0, 2, 3, 1), atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="unknown ResNet taps"):
+        FlaxResNet(18, taps=("relu1_2",)).init(jax.random.key(0), x)

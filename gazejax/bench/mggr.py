@@ -48,7 +48,7 @@ def run(args):
         vgg = VGGFeatures(layers=("conv5_3",), resize_to=None).init(
             jax.random.key(1), jnp.zeros((1, 32, 32, 3)))
         convert.save(f"{tmp}/vgg", {"network": "vgg16", "input_size": 224}, vgg)
-        config = load_config(f"{CONFIG_FILE}:{variant}", [f"loss.vgg_checkpoint={tmp}/vgg"])
+        config = load_config(f"{CONFIG_FILE}:{variant}", [f"loss.perceptual_checkpoint={tmp}/vgg"])
         batch = patch_batch(config)
         state = jax.jit(lambda k, b: mggr.init(config, k, b))(jax.random.key(0), batch)
         pairs = mggr.patch_pairs(config, batch)

@@ -10,7 +10,7 @@ Loading is one call::
     logits = module.apply(variables, images)
 """
 
-from gazejax.convert.checkpoint import NETWORKS, abstract_variables, load, load_frozen, mapping, save
+from gazejax.convert.checkpoint import NETWORKS, abstract_variables, load, load_frozen, mapping, read_info, save
 from gazejax.convert.state_dict import ConversionError, read_state_dict
 from gazejax.convert.tree import map_state_dict
 
@@ -40,4 +40,4 @@ def convert(network, sources, options=None):
     return variables, info
 
 
-__all__ = ["NETWORKS", "ConversionError", "convert", "load", "load_frozen", "save", "read_state_dict"]
+__all__ = ["NETWORKS", "ConversionError", "convert", "load", "load_frozen", "read_info", "save", "read_state_dict"]

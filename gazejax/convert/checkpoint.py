@@ -54,16 +54,21 @@ def save(directory, info, variables, force=False):
     (directory / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
 
 
+def read_info(directory):
+    """The JSON description of a converted checkpoint (which names its ``network``)."""
+    info_path = pathlib.Path(directory).absolute() / INFO_FILE
+    if not info_path.is_file():
+        raise ConversionError(f"{info_path.parent} is not a converted checkpoint (no {INFO_FILE})")
+    return json.loads(info_path.read_text())
+
+
 def load(directory):
     """Loads a converted checkpoint -> ``(module, variables, info)``.
 
     ``module.apply(variables, ...)`` runs the network in inference mode.
     """
     directory = pathlib.Path(directory).absolute()
-    info_path = directory / INFO_FILE
-    if not info_path.is_file():
-        raise ConversionError(f"{directory} is not a converted checkpoint (no {INFO_FILE})")
-    info = json.loads(info_path.read_text())
+    info = read_info(directory)
     module, abstract = abstract_variables(mapping(info["network"]), info)
     variables = ocp.StandardCheckpointer().restore(directory / VARIABLES_DIR, abstract)
     return module, variables, info

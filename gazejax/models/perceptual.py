@@ -1,8 +1,13 @@
-"""VGG16 feature extractor for perceptual and Gram/style losses.
+"""Feature networks for perceptual and Gram/style losses.
 
 GazeNeRF's VGG loss (reference notes Sec. 2): torchvision VGG16 taps
 relu1_2, relu2_2, relu3_3, relu4_3 on ImageNet-normalised inputs resized to
 224^2; PRGAN/MGGR use conv5_3 (content) and conv1_2..conv4_3 (style).
+
+Without ImageNet VGG16 weights, a SynthGaze-trained gaze estimator (an L2CS
+checkpoint exported by ``gazejax evaluate``) stands in: its ResNet stage
+outputs ``layer1..layer4`` are the taps. :func:`perceptual_network` picks
+the network from what the checkpoint directory holds.
 """
 
 from typing import Optional
@@ -10,7 +15,8 @@ from typing import Optional
 import flax.linen as nn
 
 from gazejax.nn.image_input import imagenet_normalize, resize_square
-from gazejax.nn.vgg import VGG16
+from gazejax.nn.resnet import RESNET_TAPS, ResNet
+from gazejax.nn.vgg import VGG16, VGG16_LAYERS
 
 GAZENERF_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
@@ -34,3 +40,52 @@ class VGGFeatures(nn.Module):
         if self.resize_to is not None:
             images = resize_square(images, self.resize_to)
         return VGG16(taps=tuple(self.layers), name="vgg")(imagenet_normalize(images))
+
+
+class EstimatorFeatures(nn.Module):
+    """Named ResNet stage activations of an L2CS gaze estimator, on [0, 1] images.
+
+    Uses the variables of a whole L2CS checkpoint (its heads are ignored).
+
+    Attributes:
+      depth: the estimator's ResNet depth.
+      layers: taps from ``gazejax.nn.resnet.RESNET_TAPS``.
+
+    Call: ``images`` (N, H, W, 3) in [0, 1] -> {layer: (N, h, w, C)}.
+    """
+
+    depth: int = 18
+    layers: tuple = RESNET_TAPS
+
+    @nn.compact
+    def __call__(self, images):
+        return ResNet(self.depth, taps=tuple(self.layers), name="backbone")(imagenet_normalize(images))
+
+
+def perceptual_network(directory, layers):
+    """(module, frozen variables) of the feature network in a converted checkpoint.
+
+    ``directory`` holds ``gazejax convert vgg16`` weights (taps
+    ``VGG16_LAYERS``, run at the image's own size) or an exported L2CS
+    estimator (taps ``layer1..layer4``). ``module.apply(variables, images)``
+    gives ``{layer: (N, h, w, C)}``. Safe to call while tracing.
+
+    Raises ValueError naming the network when it is neither, or when a layer
+    is not one of its taps.
+    """
+    from gazejax.convert import load_frozen, read_info  # noqa: PLC0415 -- gazejax.convert imports this module
+
+    info = read_info(directory)
+    network = info["network"]
+    if network == "vgg16":
+        module, taps = VGGFeatures(layers=tuple(layers), resize_to=None), VGG16_LAYERS
+    elif network == "l2cs":
+        module, taps = EstimatorFeatures(depth=info["depth"], layers=tuple(layers)), RESNET_TAPS
+    else:
+        raise ValueError(f"{directory} holds {network!r}; a perceptual network must be "
+                         "converted vgg16 weights or an exported l2cs estimator")
+    unknown = [layer for layer in layers if layer not in taps]
+    if unknown:
+        raise ValueError(f"{directory} holds {network}, which has no layers {unknown}; "
+                         f"its taps are {', '.join(taps)}")
+    return module, load_frozen(directory)[1]

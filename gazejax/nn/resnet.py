@@ -88,6 +88,8 @@ RESNET_STAGES = {
     152: (Bottleneck, (3, 8, 36, 3)),
 }
 
+RESNET_TAPS = ("layer1", "layer2", "layer3", "layer4")
+
 
 class ResNet(nn.Module):
     """ResNet backbone without its classifier.
@@ -95,26 +97,34 @@ class ResNet(nn.Module):
     Attributes:
       depth: 18, 34, 50, 101 or 152.
       stem_pool_stride: 2 as in torchvision; ST-ED's evaluation ResNet uses 1.
+      taps: names from ``RESNET_TAPS`` (stage outputs); when given, the call
+        returns those activations instead of the pooled features.
 
     Call: ``x`` (N, H, W, 3) normalised images -> (N, C) globally averaged
-    features, C = 512 (18/34) or 2048 (50+). ``train`` selects batch
-    statistics (and updates ``batch_stats``, which must then be mutable).
+    features, C = 512 (18/34) or 2048 (50+); or, with ``taps``,
+    ``{tap: (N, h, w, C_stage)}``. ``train`` selects batch statistics (and
+    updates ``batch_stats``, which must then be mutable).
     """
 
     depth: int = 50
     stem_pool_stride: int = 2
+    taps: tuple = ()
 
     @nn.compact
     def __call__(self, x, train=False):
         if self.depth not in RESNET_STAGES:
             raise ValueError(f"ResNet depth must be one of {sorted(RESNET_STAGES)}, got {self.depth}")
         block, stages = RESNET_STAGES[self.depth]
+        unknown = [t for t in self.taps if t not in RESNET_TAPS]
+        if unknown:
+            raise ValueError(f"unknown ResNet taps {unknown}; choose from {', '.join(RESNET_TAPS)}")
         x = _conv(64, 7, 2, "conv1")(x)
         x = nn.relu(_batch_norm(train, "bn1")(x))
         # flax max_pool pads with -inf (reduce_window's init), like torch.
         s = self.stem_pool_stride
         x = nn.max_pool(x, (3, 3), strides=(s, s), padding=((1, 1), (1, 1)))
         in_features = 64
+        tapped = {}
         for stage, num_blocks in enumerate(stages):
             planes = 64 * 2**stage
             for b in range(num_blocks):
@@ -124,5 +134,8 @@ class ResNet(nn.Module):
                     planes, stride=stride, downsample=downsample, name=f"layer{stage + 1}_{b}"
                 )(x, train)
                 in_features = planes * block.expansion
+            tapped[f"layer{stage + 1}"] = x
+        if self.taps:
+            return {t: tapped[t] for t in self.taps}
         return jnp.mean(x, axis=(1, 2))
 

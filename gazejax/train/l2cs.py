@@ -4,7 +4,8 @@ Per angle: cross-entropy over bins + alpha * MSE of the softmax expectation
 (``gazejax.losses.gaze.l2cs_loss``); pitch and yaw losses are summed. Labels
 are the camera-frame ``gaze`` of each record; L2CS's angle signs equal ours
 (``gazejax.geometry.from_l2cs``), so a label in L2CS degrees is just
-``degrees(gaze)`` per angle.
+``degrees(gaze)`` per angle. Training images may be mirrored (yaw negated) and
+colour-jittered (``config.augment``, ``gazejax.data.augment``).
 
 ``evaluate`` reports the mean angular error over every record of the held-out
 identities (``data.eval_split``), next to the baseline of always predicting
@@ -23,6 +24,7 @@ import optax
 
 from gazejax import convert
 from gazejax.data import pipeline as pipeline_lib
+from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import angular_error
 from gazejax.losses.gaze import l2cs_loss
 from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw
@@ -35,15 +37,49 @@ def model(config):
 
 
 def _optimizer(config):
-    return optax.adam(config.optim.lr)
+    o = config.optim
+    if o.schedule == "cosine":
+        lr = optax.warmup_cosine_decay_schedule(0.0, o.lr, o.warmup_steps, max(config.num_steps, o.warmup_steps + 1))
+    elif o.schedule == "constant":
+        lr = o.lr
+    else:
+        raise ValueError(f"optim.schedule must be 'constant' or 'cosine', got {o.schedule!r}")
+    return optax.adamw(lr, weight_decay=o.weight_decay)
+
+
+def _augment(config, key, images, gaze):
+    """Mirror (yaw negated) and colour jitter, as ``config.augment`` asks."""
+    a = config.augment
+    k_mirror, k_colour = jax.random.split(key)
+    if a.mirror:
+        images, gaze = random_mirror(k_mirror, images, gaze)
+    if a.brightness or a.contrast or a.saturation:
+        images = random_colour(k_colour, images, a.brightness, a.contrast, a.saturation)
+    return images, gaze
 
 
 def _inputs(config, images):
     return resize_square(images, config.model.input_size, antialias=True)
 
 
+def images_and_gaze(config, batch):
+    """The estimator's training examples in a batch of records, by ``model.inputs``.
+
+    ``'face'``: ``batch['image']`` (N, H, W, 3) with ``batch['gaze']`` (N, 2).
+    ``'eye_patches'``: both eye patches as separate examples (2N, P, P, 3), the
+    right ones already mirrored by SynthGaze, with their labels (2N, 2).
+    """
+    if config.model.inputs == "face":
+        return batch["image"], batch["gaze"]
+    if config.model.inputs == "eye_patches":
+        eyes = ("left", "right")
+        return (jnp.concatenate([batch[f"{e}_eye_patch"] for e in eyes]),
+                jnp.concatenate([batch[f"{e}_eye_patch_gaze"] for e in eyes]))
+    raise ValueError(f"model.inputs must be 'face' or 'eye_patches', got {config.model.inputs!r}")
+
+
 def init(config, key, batch):
-    variables = model(config).init(key, _inputs(config, batch["image"][:1]))
+    variables = model(config).init(key, _inputs(config, images_and_gaze(config, batch)[0][:1]))
     params = variables["params"]
     return TrainState(
         step=jnp.zeros((), jnp.int32),
@@ -55,10 +91,11 @@ def init(config, key, batch):
 
 
 def train_step(config, state, batch, key):
-    del key  # no randomness: no dropout or augmentation
     binning = BINNINGS[config.model.binning]
-    target_deg = jnp.degrees(batch["gaze"])  # (N, 2) pitch, yaw
-    images = _inputs(config, batch["image"])
+    labels = images_and_gaze(config, batch)[1]
+    images, gaze = _augment(config, key, *images_and_gaze(config, batch))
+    target_deg = jnp.degrees(gaze)  # (N, 2) pitch, yaw
+    images = _inputs(config, images)
 
     def loss_fn(params):
         logits, updates = model(config).apply(
@@ -73,8 +110,8 @@ def train_step(config, state, batch, key):
     updates, opt_state = _optimizer(config).update(grads, state.opt_state, state.params)
     predicted = logits_to_pitchyaw(logits, binning)
     extra = {
-        "gaze_sum": state.extra["gaze_sum"] + jnp.sum(batch["gaze"], axis=0),
-        "gaze_count": state.extra["gaze_count"] + batch["gaze"].shape[0],
+        "gaze_sum": state.extra["gaze_sum"] + jnp.sum(labels, axis=0),
+        "gaze_count": state.extra["gaze_count"] + labels.shape[0],
     }
     new_state = state.replace(
         params=optax.apply_updates(state.params, updates), opt_state=opt_state,
@@ -82,7 +119,7 @@ def train_step(config, state, batch, key):
     )
     metrics = {
         "loss": loss, "loss_pitch": pitch, "loss_yaw": yaw,
-        "angular_error_deg": jnp.mean(angular_error(predicted, batch["gaze"])),
+        "angular_error_deg": jnp.mean(angular_error(predicted, gaze)),
     }
     return new_state, metrics
 
@@ -100,8 +137,9 @@ def _mean_training_gaze(state):
 
 
 def eval_step(config, state, batch):
-    errors = angular_error(predict(config, state, batch["image"]), batch["gaze"])
-    baseline = angular_error(jnp.broadcast_to(_mean_training_gaze(state), batch["gaze"].shape), batch["gaze"])
+    images, gaze = images_and_gaze(config, batch)
+    errors = angular_error(predict(config, state, images), gaze)
+    baseline = angular_error(jnp.broadcast_to(_mean_training_gaze(state), gaze.shape), gaze)
     return {"angular_error_deg": jnp.mean(errors), "mean_gaze_baseline_deg": jnp.mean(baseline)}
 
 
@@ -110,7 +148,7 @@ def export(config, state, directory):
     info = {
         "network": "l2cs", "arch": f"resnet{config.model.depth}", "depth": config.model.depth,
         "binning": config.model.binning, "num_bins": BINNINGS[config.model.binning].num_bins,
-        "input_size": config.model.input_size,
+        "input_size": config.model.input_size, "inputs": config.model.inputs,
     }
     variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
     convert.save(directory, info, variables, force=True)
@@ -127,8 +165,7 @@ def evaluate(config, state, workdir):
     errors, baseline = [], []
     for start in range(0, len(source), config.batch_size):
         records = [pipeline_lib.to_float(source[i]) for i in range(start, min(start + config.batch_size, len(source)))]
-        images = np.stack([r["image"] for r in records])
-        gaze = np.stack([r["gaze"] for r in records])
+        images, gaze = images_and_gaze(config, {k: np.stack([r[k] for r in records]) for k in records[0]})
         errors.append(np.asarray(angular_error(predict_fn(state, images), gaze)))
         baseline.append(np.asarray(angular_error(np.broadcast_to(mean_gaze, gaze.shape), gaze)))
     errors, baseline = np.concatenate(errors), np.concatenate(baseline)

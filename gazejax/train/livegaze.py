@@ -16,7 +16,7 @@ compared with the target image:
 Two optimizer groups (AdamW): ``encoder`` (image/gaze encoders, fusion,
 tri-plane decoder) and ``renderer`` (OSG decoder, super-resolution, constant w).
 ``state.extra`` holds what is not optimised: ``buffers`` (the
-super-resolution's fixed noise) and ``perceptual`` (frozen VGG16 variables).
+super-resolution's fixed noise) and ``perceptual`` (the frozen feature network's variables).
 """
 
 import functools
@@ -50,21 +50,13 @@ def optimizer(config):
 
 
 def _perceptual(config):
-    """(VGGFeatures module, its variables) when configured, else None."""
-    if config.loss.perceptual_network == "none":
+    """(feature module, its frozen variables) when ``loss.perceptual_checkpoint`` is set, else None."""
+    if not config.loss.perceptual_checkpoint:
         return None
-    if config.loss.perceptual_network != "vgg16":
-        raise ValueError(
-            f"loss.perceptual_network must be 'vgg16' or 'none', got {config.loss.perceptual_network!r}"
-        )
-    from gazejax.convert import load_frozen  # noqa: PLC0415 -- orbax restore only when used
-    from gazejax.models.perceptual import VGGFeatures  # noqa: PLC0415
+    from gazejax.models.perceptual import perceptual_network  # noqa: PLC0415 -- orbax restore only when used
 
-    _, variables, info = load_frozen(config.loss.perceptual_checkpoint)
-    if info["network"] != "vgg16":
-        raise ValueError(f"loss.perceptual_checkpoint holds {info['network']!r}, not converted vgg16 weights")
-    # VGG runs at the image's own resolution (no resize to 224).
-    return VGGFeatures(layers=tuple(config.loss.perceptual_layers), resize_to=None), variables
+    # The network runs at the image's own resolution (no resize to 224).
+    return perceptual_network(config.loss.perceptual_checkpoint, tuple(config.loss.perceptual_layers))
 
 
 def _depth_teacher(config):
@@ -134,8 +126,8 @@ def losses(config, params, extra, batch, key):
     metrics = dict(face_l1=face_l1, eye_l1=eye_l1, depth_l1=depth_l1)
     loss = w.reconstruction * (w.face * face_l1 + w.eyes * eye_l1) + w.depth * depth_l1
     if extra is not None and "perceptual" in extra:
-        vgg = _perceptual(config)[0]
-        features = vgg.apply(extra["perceptual"], jnp.concatenate([
+        network = _perceptual(config)[0]
+        features = network.apply(extra["perceptual"], jnp.concatenate([
             out["image"] * face[..., None], target["image"] * face[..., None]
         ]))
         n = face.shape[0]

@@ -22,13 +22,12 @@ import jax.numpy as jnp
 import optax
 
 from gazejax import metrics as image_metrics
-from gazejax.convert import load_frozen
 from gazejax.models.mggr import losses
 from gazejax.models.mggr.coarse import CoarseModel
 from gazejax.models.mggr.discriminator import Discriminator
 from gazejax.models.mggr.gazemap import normalize_angles
 from gazejax.models.mggr.generator import Generator
-from gazejax.models.perceptual import VGGFeatures
+from gazejax.models.perceptual import perceptual_network
 from gazejax.train.method import Method, TrainState
 
 GROUPS = ("coarse", "generator", "discriminator")
@@ -127,27 +126,27 @@ def optimizers(config):
 
 def perceptual_enabled(config):
     l = config.loss
-    return bool(l.vgg_checkpoint) and (l.g_feature > 0 or l.g_style > 0)
+    return bool(l.perceptual_checkpoint) and (l.g_feature > 0 or l.g_style > 0)
 
 
 
 def _feature_fn(config, extra):
-    """``images -> (content map, [style maps])`` of the frozen VGG16, or None."""
+    """``images -> (content map, [style maps])`` of the frozen feature network, or None."""
     if not perceptual_enabled(config):
         return None
     l = config.loss
-    vgg = VGGFeatures(layers=(l.content_layer, *l.style_layers), resize_to=None)
-    variables = jax.lax.stop_gradient(extra["vgg"])
+    network = perceptual_network(l.perceptual_checkpoint, (l.content_layer, *l.style_layers))[0]
+    variables = jax.lax.stop_gradient(extra["perceptual"])
 
     def features(images):
-        out = vgg.apply(variables, images)
+        out = network.apply(variables, images)
         return out[l.content_layer], [out[name] for name in l.style_layers]
 
     return features
 
 
 def _loss_weights(config):
-    """The lambdas of Eq. 12-13; the perceptual ones are 0 without a VGG16 checkpoint."""
+    """The lambdas of Eq. 12-13; the perceptual ones are 0 without a feature network."""
     names = ("d_gaze", "g_recon", "g_feature", "g_style", "g_gaze", "g_adv")
     weights = {name: config.loss[name] for name in names}
     if not perceptual_enabled(config):
@@ -168,10 +167,11 @@ def init(config, key, batch):
     )
     txs = optimizers(config)
     extra = {}
-    if (config.loss.g_feature or config.loss.g_style) and not config.loss.vgg_checkpoint:
-        warnings.warn("MGGR: no loss.vgg_checkpoint, so the VGG feature and style terms are off")
+    l = config.loss
+    if (l.g_feature or l.g_style) and not l.perceptual_checkpoint:
+        warnings.warn("MGGR: no loss.perceptual_checkpoint, so the feature and style terms are off")
     if perceptual_enabled(config):
-        extra["vgg"] = load_frozen(config.loss.vgg_checkpoint)[1]
+        extra["perceptual"] = perceptual_network(l.perceptual_checkpoint, (l.content_layer, *l.style_layers))[1]
     return TrainState(
         step=jnp.zeros((), jnp.int32), params=params,
         opt_state={g: txs[g].init(params[g]) for g in GROUPS}, extra=extra,
