@@ -112,3 +112,27 @@ def test_protocol_pairs_are_fixed_and_change_the_frame():
     pairs = gazenerf_fitting.protocol_pairs(identity, frame, np.zeros(6), 2, 5)
     assert pairs == [(0, 2), (1, 2), (4, 5), (5, 4)]
     assert all(identity[i] == identity[j] and frame[i] != frame[j] for i, j in pairs)
+
+
+def test_redirect_command_fits_a_held_out_record_and_renders(tmp_path):
+    from PIL import Image
+
+    from gazejax.cli import main
+
+    overrides = [f"--config.{a}" for a in [
+        f"model.iden_dim={fake_synthgaze.SHAPE_DIM}", f"model.expr_dim={fake_synthgaze.EXPRESSION_DIM}",
+        f"model.text_dim={fake_synthgaze.TEXTURE_DIM}", f"model.illu_dim={fake_synthgaze.ILLUMINATION_DIM}",
+        "data.builder=test_gazenerf_train:make_source", "num_steps=2", "checkpoint_every=2",
+        "sample_every=0"]]
+    run = str(tmp_path / "run")
+    assert main(["train", "--config", "configs/gazenerf.py:tiny", "--workdir", run, *overrides]) == 0
+    out, sweep = tmp_path / "out.png", tmp_path / "sweep.png"
+    assert main(["redirect", "--method", "gazenerf", "--checkpoint", run, "--index", "1",
+                 "--gaze=0.1,-0.2", "--out", str(out), "--sweep", str(sweep),
+                 "--sweep-gaze=-0.3,0.3", "--fit-steps", "2"]) == 0
+    assert np.asarray(Image.open(out)).shape == (RES, RES, 3)
+    assert np.asarray(Image.open(sweep)).shape == (RES, 3 * RES, 3)  # input + 2 gazes
+    assert main(["redirect", "--method", "livegaze", "--checkpoint", run, "--out", str(out),
+                 "--gaze", "0,0"]) == 2  # a GazeNeRF run is not a LiveGaze one
+    assert main(["redirect", "--checkpoint", run, "--index", "99", "--out", str(out),
+                 "--gaze", "0,0"]) == 2  # out of range

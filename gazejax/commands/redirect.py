@@ -1,7 +1,12 @@
-"""``gazejax redirect``: redirect the gaze in a face crop with a trained LiveGaze run.
+"""``gazejax redirect``: redirect the gaze in a face with a trained LiveGaze or GazeNeRF run.
 
     gazejax redirect --checkpoint RUN --image IN.png --gaze PITCH,YAW --out OUT.png
     gazejax redirect --checkpoint RUN --image IN.png --sweep SWEEP.png
+    gazejax redirect --method gazenerf --checkpoint RUN [--h5 FILE] --index I --gaze P,Y --out OUT.png
+
+The method is the run's own (``--method`` only checks it). GazeNeRF fits
+each input first (:mod:`gazejax.commands.redirect_gazenerf`); the rest of
+this docstring is about LiveGaze.
 
 ``--gaze`` is (pitch, yaw) in radians in the head frame; ``--camera-yaw`` /
 ``--camera-pitch`` (radians) move the virtual camera on EG3D's orbit. The
@@ -18,8 +23,13 @@ from gazejax.cli import UsageError
 HELP = "redirect the gaze in a face image"
 
 
+METHODS = {"livegaze": "gazejax.train.livegaze", "gazenerf": "gazejax.train.gazenerf"}
+
+
 def add_arguments(parser):
-    parser.add_argument("--checkpoint", required=True, help="LiveGaze training run directory (its workdir)")
+    parser.add_argument("--checkpoint", required=True, help="training run directory (its workdir)")
+    parser.add_argument("--method", choices=sorted(METHODS),
+                        help="the run's method (default: read from the run); a mismatch is an error")
     parser.add_argument(
         "--image",
         help="normalized face crop (PNG/JPEG, RGB); default: the first held-out face of the run's "
@@ -33,6 +43,24 @@ def add_arguments(parser):
     parser.add_argument("--sweep", help="output PNG of a gaze x view grid")
     parser.add_argument("--sweep-gaze", default="-0.4,-0.2,0,0.2,0.4", help="gaze yaws (radians) of the sweep")
     parser.add_argument("--sweep-views", default="-0.35,0,0.35", help="camera yaws (radians) of the sweep")
+    parser.add_argument("--h5", help="GazeNeRF: a per-subject h5 file (reference layout) to take the input from")
+    parser.add_argument("--index", type=int, default=0,
+                        help="GazeNeRF: input record index in --h5, or in the run's held-out split")
+    parser.add_argument("--fit-steps", type=int, help="GazeNeRF: fitting steps (default: the run's fit.num_steps)")
+
+
+def run_method(workdir):
+    """The short method name of a run directory, from its ``config.json``."""
+    import json  # noqa: PLC0415
+
+    path = pathlib.Path(workdir) / "config.json"
+    if not path.is_file():
+        raise UsageError(f"{workdir} is not a training run directory (no config.json)")
+    method = json.loads(path.read_text()).get("method")
+    names = {v: k for k, v in METHODS.items()}
+    if method not in names:
+        raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(sorted(METHODS))} runs")
+    return names[method]
 
 
 def _floats(text, what, count=None):
@@ -125,6 +153,14 @@ def run(args):
 
     if not pathlib.Path(args.checkpoint).is_dir():
         raise UsageError(f"no such run directory: {args.checkpoint}")
+    method = run_method(args.checkpoint)
+    if args.method and args.method != method:
+        raise UsageError(f"--method {args.method}, but {args.checkpoint} is a {method} run")
+    if method == "gazenerf":
+        from gazejax.commands import redirect_gazenerf  # noqa: PLC0415
+        from gazejax.train.config_loading import load_run_config  # noqa: PLC0415
+
+        return redirect_gazenerf.run(args, load_run_config(args.checkpoint), gaze, gaze_yaws, _save) or 0
     try:
         config = load_run_config(args.checkpoint)
         # checked before the (slower) restore, so a bad image fails fast

@@ -38,6 +38,7 @@ Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
 """
 
 import ast
+import json
 import importlib.util
 import pathlib
 
@@ -73,6 +74,22 @@ def load_config(spec, overrides=()):
     for item in overrides:
         apply_override(config, item)
     config.lock()
+    return config
+
+
+def load_run_config(workdir, method=None):
+    """The ConfigDict the trainer saved as ``workdir/config.json``.
+
+    Raises ValueError when there is none, or when ``method`` is given and the
+    run used another one.
+    """
+    path = pathlib.Path(workdir) / "config.json"
+    if not path.is_file():
+        raise ValueError(f"{workdir} is not a training run directory (no config.json)")
+    config = ml_collections.ConfigDict(json.loads(path.read_text()))
+    if method is not None and config.get("method") != method:
+        short = method.rpartition(".")[2]
+        raise ValueError(f"{workdir} holds a {config.get('method')!r} run, not a {short} one")
     return config
 
 

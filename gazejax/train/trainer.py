@@ -252,6 +252,24 @@ def _stop_requested(stop, may_sync):
     return bool(multihost_utils.process_allgather(np.int32(stop.requested)).max())
 
 
+def _restore(run, workdir, best):
+    if best and not run.config.best_metric:
+        raise ValueError("--best needs config.best_metric")
+    step = run.checkpoints.best_step() if best else run.checkpoints.latest_step()
+    if step is None:
+        raise ValueError(f"no checkpoint in {pathlib.Path(workdir) / 'checkpoints'}; train first")
+    return run.restore(step)[0], step
+
+
+def restore_state(config, workdir, best=False):
+    """``(state, step)`` of the latest (or best) checkpoint of a run, for inference."""
+    run = _setup(config, pathlib.Path(workdir))
+    try:
+        return _restore(run, workdir, best)
+    finally:
+        run.checkpoints.close()
+
+
 def evaluate(config, workdir, best=False):
     """Restores the latest (or best) checkpoint and runs the evaluation protocol.
 
@@ -263,12 +281,7 @@ def evaluate(config, workdir, best=False):
     workdir = pathlib.Path(workdir)
     run = _setup(config, workdir)
     try:
-        if best and not config.best_metric:
-            raise ValueError("--best needs config.best_metric")
-        step = run.checkpoints.best_step() if best else run.checkpoints.latest_step()
-        if step is None:
-            raise ValueError(f"no checkpoint in {workdir / 'checkpoints'}; train first")
-        state, _, _ = run.restore(step)
+        state, step = _restore(run, workdir, best)
         if run.method.evaluate is not None:
             results = dict(run.method.evaluate(config, state, workdir))
         elif run.method.eval_step is not None:

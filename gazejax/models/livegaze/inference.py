@@ -10,29 +10,21 @@ frontal camera (for which head-frame and camera-frame gaze coincide).
 Inputs must already be normalized face crops at the model's resolution.
 """
 
-import json
 import pathlib
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
 from gazejax.geometry import camera_label
 from gazejax.models.livegaze.build import build_model, check_inputs
-from gazejax.train import livegaze
+from gazejax.train import config_loading, livegaze
 from gazejax.train.checkpointing import Checkpoints
 
 
 def load_run_config(workdir):
-    """The ConfigDict saved by the trainer as ``workdir/config.json``."""
-    path = pathlib.Path(workdir) / "config.json"
-    if not path.is_file():
-        raise ValueError(f"{workdir} is not a training run directory (no config.json)")
-    config = ml_collections.ConfigDict(json.loads(path.read_text()))
-    if config.get("method") != "gazejax.train.livegaze":
-        raise ValueError(f"{workdir} holds a {config.get('method')!r} run, not a LiveGaze one")
-    return config
+    """The LiveGaze ConfigDict saved by the trainer as ``workdir/config.json``."""
+    return config_loading.load_run_config(workdir, method="gazejax.train.livegaze")
 
 
 def restore_variables(config, workdir, step=None):
