@@ -65,6 +65,7 @@ def get_config(variant="paper"):
         num_batches=50,
         # `gazejax convert`/trained estimator dir for gaze/head errors; "" = skip them
         estimator="",
+        lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = no LPIPS
     ))
     c.model = ml_collections.ConfigDict(dict(
         encoder=_encoder(**_NORMAL), neural_resolution=128, output_resolution=512, sr_variant="8XDC",
@@ -99,7 +100,7 @@ def _synthgaze(c):
     c.sample_every = 500
     # Many identities with few frames each: the test identities are unseen faces.
     c.data.update(dict(resolution=128, identities=100, frames=4, views=4, test_identities=10))
-    c.eval.num_batches = 10
+    c.eval.num_batches = 25
     # The judge's ResNet stages stand in for VGG16 (loss.perceptual_checkpoint=runs/l2cs/estimator).
     c.loss.update(dict(perceptual_layers=("layer1", "layer2", "layer3"),
                        perceptual_layer_weights=(1.0, 1.0, 1.0)))

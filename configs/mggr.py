@@ -7,7 +7,8 @@ Variants:
                  linear decay to 0; lambda_1..6 = 5, 0.1, 100, 100, 10, 1.
                  The paper gives no total; we train each stage 100k steps
                  (Fig. 8's longest run).
-  synthgaze      the paper's losses and weights on SynthGaze eye patches, with
+  synthgaze      the paper's losses and weights on SynthGaze eye patches (100
+                 identities x 8 frames x 2 views, 10 held out), with
                  networks a quarter as wide and 1500 + 1500 steps (constant
                  for the first 750 of each), sized for this 2-core CPU.
   tiny           seconds on a CPU: 16x16 patches, narrow nets, 6 + 6 steps.
@@ -99,8 +100,9 @@ def get_config(variant="paper"):
 
     ablation = variant.removeprefix("synthgaze_")
     if variant.startswith("synthgaze") or variant == "tiny":
-        c.data.update(dict(builder="synthgaze", resolution=64, identities=200, frames=20, views=9,
-                           test_identities=20))
+        # 64^2 faces: the eye patches have their own 64^2 crop cameras whatever the face size.
+        c.data.update(dict(builder="synthgaze", resolution=64, identities=100, frames=8, views=2,
+                           test_identities=10))
         # SynthGaze head-frame gaze spans +-25 (pitch) / +-35 (yaw) degrees
         c.model.angle_scale_deg = (50.0, 70.0)
         c.model.update(dict(coarse_features=(16, 32, 64, 128), generator_features=(16, 32, 64),

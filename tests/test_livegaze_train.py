@@ -7,9 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 
 import livegaze_tiny
+from gazejax import convert
 from gazejax.data.pipeline import make_pipeline
 from gazejax.metrics import psnr
 from gazejax.models.livegaze.build import build_model, init_variables
+from gazejax.models.lpips import LPIPS, load_lpips
 from gazejax.train import livegaze, livegaze_eval
 from gazejax.train.method import TrainState
 
@@ -72,6 +74,11 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
         jax.random.key(0), batch["source"]["image"], batch["target"]["gaze_head"], batch["target"]["camera"]
     )
     state = TrainState(step=jnp.zeros((), jnp.int32), params=variables["params"], opt_state=None)
+    lpips_net = LPIPS()
+    image = batch["source"]["image"][:1]
+    convert.save(tmp_path / "lpips", {"network": "lpips"}, jax.jit(lpips_net.init)(jax.random.key(1), image, image))
+    with config.unlocked():
+        config.eval.lpips_checkpoint = str(tmp_path / "lpips")
     results = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
     assert results["pairs"] == 4
     assert {"psnr_face", "ssim_face", "psnr_face_baseline", "ssim_face_baseline"} <= set(results)
@@ -81,6 +88,12 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     pairs = [pipe.local_batch(i) for i in range(2)]
     expected = np.mean([np.asarray(psnr(p["source"]["image"], p["target"]["image"], p["target"]["face_mask"])) for p in pairs])
     np.testing.assert_allclose(results["psnr_face_baseline"], expected, rtol=1e-5)
+    lpips = load_lpips(tmp_path / "lpips")
+    masked = [(p["source"]["image"] * p["target"]["face_mask"][..., None],
+               p["target"]["image"] * p["target"]["face_mask"][..., None]) for p in pairs]
+    expected = np.mean([np.asarray(lpips(a, b)) for a, b in masked])
+    np.testing.assert_allclose(results["lpips_face_baseline"], expected, rtol=1e-4)
+    assert results["lpips_face"] > 0
     assert results["psnr_face"] != results["psnr_face_baseline"]
 
 

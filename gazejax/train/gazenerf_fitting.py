@@ -27,6 +27,7 @@ from gazejax.convert import load_frozen
 from gazejax.geometry import angular_error
 from gazejax.losses.gazenerf import region_masks, whiten_outside
 from gazejax.models.gazenerf import latent
+from gazejax.models.lpips import load_lpips
 from gazejax.train import gazenerf as method
 
 
@@ -169,7 +170,7 @@ def evaluate(config, state, workdir):
     pairs = protocol_pairs(ids[:, 0], ids[:, 1], ids[:, 2], config.eval.inputs_per_subject,
                            config.eval.max_subjects)
     estimator = _estimator(config, state.extra)
-    lpips = _lpips(config)
+    lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     key = jax.random.key(config.seed)
     scores = {"psnr": [], "ssim": [], "lpips": [], "gaze_error": [], "head_error": [],
               "gaze_error_vs_label": []}
@@ -224,10 +225,3 @@ def _estimator(config, extra):
         return out
 
     return estimate
-
-
-def _lpips(config):
-    if not config.eval.lpips_checkpoint:
-        return None
-    module, variables, _ = load_frozen(config.eval.lpips_checkpoint)
-    return jax.jit(functools.partial(module.apply, variables))

@@ -9,7 +9,12 @@ disjoint from training), against the TRUE target image:
 - with ``eval.estimator`` (a directory from ``gazejax convert`` of a gaze
   estimator): angular gaze error (degrees) of the estimator on the output,
   on the source (baseline) and on the true target (the estimator's own
-  floor), each against the target's camera-frame gaze label.
+  floor), each against the target's camera-frame gaze label;
+- with ``eval.lpips_checkpoint`` (``gazejax convert lpips``): LPIPS of the
+  face-masked output and baseline against the face-masked target.
+
+Head-pose error and FID are not computed: no SynthGaze head-pose judge or
+Inception network exists here yet.
 
 Results are per-pair means over this process's batches.
 """
@@ -22,6 +27,8 @@ from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import psnr, ssim
 from gazejax.models.gaze_estimator import load_gaze_estimator
+from gazejax.models.lpips import load_lpips
+
 
 def evaluate(redirect, model_variables, config, state, workdir):
     """Runs the protocol above; returns ``{metric: mean}`` plus ``pairs``.
@@ -48,6 +55,7 @@ def evaluate(redirect, model_variables, config, state, workdir):
         )
 
     estimate = load_gaze_estimator(config.eval.estimator)[0] if config.eval.estimator else None
+    lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     variables = model_variables(state.params, state.extra)
     totals = {}
     for i in range(config.eval.num_batches):
@@ -58,6 +66,11 @@ def evaluate(redirect, model_variables, config, state, workdir):
             values["gaze_error_deg"] = angular_error(estimate(out), label)
             values["gaze_error_deg_baseline"] = angular_error(estimate(batch["source"]["image"]), label)
             values["gaze_error_deg_target"] = angular_error(estimate(batch["target"]["image"]), label)
+        if lpips is not None:
+            face = batch["target"]["face_mask"][..., None]
+            target = batch["target"]["image"] * face
+            values["lpips_face"] = lpips(out * face, target)
+            values["lpips_face_baseline"] = lpips(batch["source"]["image"] * face, target)
         for k, v in values.items():
             totals.setdefault(k, []).append(np.asarray(v))
     results = {k: float(np.mean(np.concatenate(v))) for k, v in totals.items()}

@@ -25,16 +25,10 @@ from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import psnr, ssim
 from gazejax.models.gaze_estimator import load_gaze_estimator
+from gazejax.models.lpips import load_lpips
 from gazejax.train import mggr
 
 OUTPUTS = ("coarse", "refined", "baseline")
-
-
-def _lpips(directory):
-    from gazejax.convert import load  # noqa: PLC0415 -- orbax only when weights are used
-
-    module, variables, _ = load(directory)
-    return jax.jit(lambda a, b: module.apply(variables, a, b))
 
 
 def redirection_buckets(source_gaze, target_gaze, bucket_deg, max_bucket_deg):
@@ -65,7 +59,7 @@ def evaluate(config, state, workdir):
             scores[f"ssim_{name}"] = ssim(image, pairs["target"])
         return pairs, images, scores
 
-    lpips = _lpips(e.lpips_checkpoint) if e.lpips_checkpoint else None
+    lpips = load_lpips(e.lpips_checkpoint) if e.lpips_checkpoint else None
     estimate = load_gaze_estimator(e.estimator)[0] if e.estimator else None
     rows = {}
     for i in range(e.num_batches):
