@@ -106,9 +106,10 @@ def fit_and_redirect(config, net_params, extra, records, target_gaze, key, targe
                      target_illumination=None, num_steps=None):
     """Fit each subject on its one input image, then render it redirected.
 
-    The command-line entry (``gazejax redirect --method gazenerf``); see
-    :func:`fit` and :func:`redirect` for the arguments. Validates shapes in
-    Python, then runs one compiled function.
+    The batch API (one target per subject); see :func:`fit` and
+    :func:`redirect` for the arguments. Validates shapes in Python, then
+    runs one compiled function. (``gazejax redirect --method gazenerf``
+    fits one subject once and renders several gazes from it.)
 
     Returns:
       (images {'face', 'eyes', 'merged'} ``(B, R, R, 3)``, fit losses ``(B, steps)``).
