@@ -7,7 +7,8 @@ Variants:
              the redirection experiments it judges (seed 0). Many identities,
              mirroring (yaw negated) and colour jitter keep it from learning
              faces instead of eyes. AdamW 1e-3 with warm-up and cosine decay,
-             batch 32, 1500 steps: about 30 minutes on 2 CPU cores.
+             batch 32, 1500 steps: about 30 minutes on 2 CPU cores. Predictions
+             average each image with its mirror (model.mirror_average).
   paper      the paper's network and optimiser (L2CS README / reference notes
              Sec. 1): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
              alpha 1, Adam 1e-5, batch 16, 50 epochs of Gaze360 (~127k images,
@@ -48,16 +49,20 @@ def get_config(variant="synthgaze"):
         same_camera=None, num_threads=2, seed=1,
         resolution=128, identities=200, frames=4, views=4, test_identities=20,
     ))
-    c.model = ml_collections.ConfigDict(dict(depth=18, binning="gaze360", input_size=112, inputs="face"))
+    c.model = ml_collections.ConfigDict(dict(depth=18, binning="gaze360", input_size=112, inputs="face",
+                                             mirror_average=False))
     c.loss = ml_collections.ConfigDict(dict(alpha=1.0))
     c.optim = ml_collections.ConfigDict(dict(lr=1e-3, schedule="cosine", warmup_steps=100, weight_decay=1e-4))
     c.augment = ml_collections.ConfigDict(dict(mirror=True, brightness=0.2, contrast=0.2, saturation=0.2))
+    # a judge: average each prediction with its mirror image's (test-time augmentation)
+    c.model.mirror_average = True
     c.eval = ml_collections.ConfigDict(dict(num_batches=5))
 
     if variant == "paper":
         c.model.update(dict(depth=50, input_size=448))
         c.optim.update(dict(lr=1e-5, schedule="constant", warmup_steps=0, weight_decay=0.0))
         c.augment.update(dict(mirror=False, brightness=0.0, contrast=0.0, saturation=0.0))
+        c.model.mirror_average = False
         c.batch_size = 16
         c.num_steps = 400_000
         c.log_every, c.checkpoint_every = 100, 10_000

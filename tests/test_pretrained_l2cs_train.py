@@ -14,7 +14,7 @@ from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import pitchyaw_to_vector
-from gazejax.models.l2cs import predict_pitchyaw
+from gazejax.models.l2cs import mirror_averaged, predict_pitchyaw
 from gazejax.train import config_loading, l2cs
 
 
@@ -43,6 +43,20 @@ def test_colour_jitter_is_identity_at_zero_strength_and_stays_in_range():
     jittered = np.asarray(random_colour(jax.random.key(1), images, 0.5, 0.5, 0.5))
     assert jittered.min() >= 0.0 and jittered.max() <= 1.0
     assert np.abs(jittered - np.asarray(images)).mean() > 0.01
+
+
+def test_mirror_average_cancels_a_yaw_bias_and_keeps_pitch():
+    images = jax.random.uniform(jax.random.key(0), (3, 4, 4, 3))
+
+    def biased(x):  # sees nothing: a constant prediction
+        return jnp.broadcast_to(jnp.array([0.1, 0.3]), (x.shape[0], 2))
+
+    np.testing.assert_allclose(mirror_averaged(biased, images), [[0.1, 0.0]] * 3, atol=1e-7)
+
+    def reads_left_column(x):  # a mirror-aware "network": yaw from the left edge, pitch from the mean
+        return jnp.stack([x.mean((1, 2, 3)), x[:, :, 0].mean((1, 2)) - x[:, :, -1].mean((1, 2))], -1)
+
+    np.testing.assert_allclose(mirror_averaged(reads_left_column, images), reads_left_column(images), atol=1e-6)
 
 
 def test_eye_patch_inputs_are_both_eyes_with_their_labels():

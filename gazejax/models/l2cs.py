@@ -99,7 +99,27 @@ def logits_to_pitchyaw(logits, binning):
     )
 
 
+def mirror_averaged(predict, images):
+    """``predict`` averaged over each image and its left-right mirror (test-time augmentation).
+
+    A mirror negates the yaw (``gazejax.data.augment``), so the mirrored
+    prediction's yaw is negated back before averaging. ``predict``:
+    (M, H, W, 3) -> (M, 2); returns (N, 2) for (N, H, W, 3) ``images``.
+    """
+    n = images.shape[0]
+    both = predict(jnp.concatenate([images, images[:, :, ::-1]]))
+    return 0.5 * (both[:n] + both[n:] * jnp.array([1.0, -1.0], both.dtype))
+
+
 def predict_pitchyaw(module, variables, images, info):
-    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> (N, 2) radians."""
-    logits = module.apply(variables, images)
-    return logits_to_pitchyaw(logits, BINNINGS[info["binning"]])
+    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> (N, 2) radians.
+
+    With ``info['mirror_average']`` (a SynthGaze judge trained with mirroring),
+    the prediction is :func:`mirror_averaged`.
+    """
+    binning = BINNINGS[info["binning"]]
+
+    def predict(x):
+        return logits_to_pitchyaw(module.apply(variables, x), binning)
+
+    return mirror_averaged(predict, images) if info.get("mirror_average") else predict(images)

@@ -27,7 +27,7 @@ from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import angular_error
 from gazejax.losses.gaze import l2cs_loss
-from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw
+from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw, mirror_averaged
 from gazejax.nn.image_input import resize_square
 from gazejax.train.method import Method, TrainState
 
@@ -125,11 +125,16 @@ def train_step(config, state, batch, key):
 
 
 def predict(config, state, images):
-    """(N, H, W, 3) in [0, 1] -> (N, 2) our (pitch, yaw) radians, inference mode."""
-    logits = model(config).apply(
-        {"params": state.params, "batch_stats": state.batch_stats}, _inputs(config, images)
-    )
-    return logits_to_pitchyaw(logits, BINNINGS[config.model.binning])
+    """(N, H, W, 3) in [0, 1] -> (N, 2) our (pitch, yaw) radians, inference mode.
+
+    Averaged with the mirrored image's prediction when ``model.mirror_average``.
+    """
+    def once(x):
+        logits = model(config).apply({"params": state.params, "batch_stats": state.batch_stats}, x)
+        return logits_to_pitchyaw(logits, BINNINGS[config.model.binning])
+
+    images = _inputs(config, images)
+    return mirror_averaged(once, images) if config.model.mirror_average else once(images)
 
 
 def _mean_training_gaze(state):
@@ -149,6 +154,7 @@ def export(config, state, directory):
         "network": "l2cs", "arch": f"resnet{config.model.depth}", "depth": config.model.depth,
         "binning": config.model.binning, "num_bins": BINNINGS[config.model.binning].num_bins,
         "input_size": config.model.input_size, "inputs": config.model.inputs,
+        "mirror_average": config.model.mirror_average,
     }
     variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
     convert.save(directory, info, variables, force=True)
