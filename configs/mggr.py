@@ -9,8 +9,8 @@ Variants:
                  (Fig. 8's longest run).
   synthgaze      the paper's losses and weights on SynthGaze eye patches (100
                  identities x 8 frames x 2 views, 10 held out), with
-                 networks a quarter as wide and 800 + 800 steps (constant
-                 for the first 400 of each), sized for this 2-core CPU.
+                 networks a quarter as wide and 500 + 500 steps (constant
+                 for the first 250 of each): ~10 min on this 2-core CPU.
   tiny           seconds on a CPU: 16x16 patches, narrow nets, 6 + 6 steps.
   coarse_only    MGGR-C alone (the paper's "MGGRC", Table 1).
   no_perceptual  without the VGG feature and style losses (Fig. 6/7 A).
@@ -108,8 +108,8 @@ def get_config(variant="paper"):
         c.model.update(dict(coarse_features=(16, 32, 64, 128), generator_features=(16, 32, 64),
                             generator_blocks=3, discriminator_features=(16, 32, 64, 128),
                             head_features=128))
-        _stages(c, 800, 800, 400)
-        c.log_every, c.checkpoint_every, c.sample_every = 50, 800, 800
+        _stages(c, 500, 500, 250)
+        c.log_every, c.checkpoint_every, c.sample_every = 50, 500, 500
     if variant.startswith("synthgaze"):
         # taps of the eye-patch judge, which stands in for VGG16 here
         c.loss.update(dict(content_layer="layer3", style_layers=("layer1", "layer2")))

@@ -1,5 +1,6 @@
 """MGGR training: the :tiny losses fall, stage 2 leaves MGGR-C alone, trainer end to end."""
 
+import functools
 import json
 
 import jax
@@ -71,14 +72,14 @@ def test_tiny_losses_fall_and_stage_two_leaves_the_encoder_decoder_unchanged():
     batch = _batch(config)
     state = jax.jit(lambda k, b: mggr.init(config, k, b))(jax.random.PRNGKey(0), batch)
 
-    @jax.jit
-    def step(state, batch):
-        new, metrics = mggr.train_step(config, state, batch, jax.random.PRNGKey(1))
+    @functools.partial(jax.jit, static_argnums=2)
+    def step(state, batch, phase):
+        new, metrics = mggr.train_step(config, state, batch, jax.random.PRNGKey(1), phase)
         return new.replace(step=state.step + 1), metrics
 
     history = []
-    for _ in range(steps):
-        state, metrics = step(state, batch)
+    for i in range(steps):
+        state, metrics = step(state, batch, mggr.phase(config, i))
         history.append(jax.device_get(metrics))
     assert all(m["stage"] == 1 for m in history)
     assert history[-1]["coarse_recon"] < 0.8 * history[0]["coarse_recon"]
@@ -88,8 +89,8 @@ def test_tiny_losses_fall_and_stage_two_leaves_the_encoder_decoder_unchanged():
     generator_before = state.params["generator"]
     discriminator_before = state.params["discriminator"]
     fine = []
-    for _ in range(steps):
-        state, metrics = step(state, batch)
+    for i in range(steps, 2 * steps):
+        state, metrics = step(state, batch, mggr.phase(config, i))
         fine.append(jax.device_get(metrics))
     assert all(m["stage"] == 2 for m in fine)
     # L_G and L_D never update the encoder-decoder (nor its optimizer state)...

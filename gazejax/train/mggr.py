@@ -33,7 +33,7 @@ from gazejax.train.method import Method, TrainState
 GROUPS = ("coarse", "generator", "discriminator")
 _MIRROR_YAW = jnp.array([1.0, -1.0])
 # Every step reports all terms (zeros where the stage does not compute one),
-# because both stages run under one lax.cond with one output structure.
+# so that the metrics log has one structure across both stages.
 METRICS = ("loss", "stage", "coarse_recon", "g_recon", "g_feature", "g_style", "g_gaze",
            "g_adv", "g_loss", "d_adv", "d_gaze", "d_loss")
 
@@ -268,21 +268,20 @@ def fine_step(config, state, pairs):
         coarse_recon=losses.reconstruction(coarse_image, pairs["target"]), **g_terms, **d_terms)
 
 
-def train_step(config, state, batch, key):
-    """Stage 1 or stage 2 by ``state.step``; MGGR draws no random numbers."""
+def phase(config, step):
+    """``'coarse'`` for the first ``schedule.coarse_steps`` steps, then ``'fine'``."""
+    return "coarse" if step < config.schedule.coarse_steps else "fine"
+
+
+def train_step(config, state, batch, key, phase):
+    """Stage 1 (``phase='coarse'``) or stage 2 (``'fine'``); MGGR draws no random numbers."""
     del key
     pairs = patch_pairs(config, batch)
-    s = config.schedule
-    if s.fine_steps == 0:
+    if phase == "coarse":
         return coarse_step(config, state, pairs)
-    if s.coarse_steps == 0:
+    if phase == "fine":
         return fine_step(config, state, pairs)
-    return jax.lax.cond(
-        state.step < s.coarse_steps,
-        functools.partial(coarse_step, config),
-        functools.partial(fine_step, config),
-        state, pairs,
-    )
+    raise ValueError(f"MGGR phase must be 'coarse' or 'fine', got {phase!r}")
 
 
 def _outputs(config, state, batch):
@@ -319,4 +318,4 @@ def _evaluate(config, state, workdir):
 
 
 METHOD = Method(init=init, train_step=train_step, eval_step=eval_step,
-                sample_images=sample_images, evaluate=_evaluate)
+                sample_images=sample_images, evaluate=_evaluate, phase=phase)

@@ -110,15 +110,18 @@ def _setup(config, workdir):
     )
 
 
-def training_step(config, method, state, batch, step_key):
+def training_step(config, method, state, batch, step_key, phase=None):
     """One training step with key ``fold_in(step_key, state.step)``; increments ``state.step``.
 
     The trainer jits this with the state replicated, the batch sharded on
-    ``'data'`` and the state donated.
+    ``'data'`` and the state donated; ``phase`` (static) goes to methods that
+    define ``Method.phase``.
     """
-    new_state, metrics = method.train_step(
-        config, state, batch, jax.random.fold_in(step_key, state.step)
-    )
+    key = jax.random.fold_in(step_key, state.step)
+    if method.phase is None:
+        new_state, metrics = method.train_step(config, state, batch, key)
+    else:
+        new_state, metrics = method.train_step(config, state, batch, key, phase=phase)
     return new_state.replace(step=state.step + 1), metrics
 
 
@@ -171,12 +174,19 @@ def train(config, workdir, progress=True):
     else:
         state, step_key, data_step = run.restore(latest)
 
-    train_step = jax.jit(
-        functools.partial(training_step, config, method),
-        in_shardings=(run.state_sharding, batch_sharding, repl),
-        out_shardings=(run.state_sharding, repl),
-        donate_argnums=0,
-    )
+    compiled_steps = {}
+
+    def train_step(step, state, batch, step_key):
+        phase = None if method.phase is None else method.phase(config, step)
+        if phase not in compiled_steps:
+            compiled_steps[phase] = jax.jit(
+                functools.partial(training_step, config, method, phase=phase),
+                in_shardings=(run.state_sharding, batch_sharding, repl),
+                out_shardings=(run.state_sharding, repl),
+                donate_argnums=0,
+            )
+        return compiled_steps[phase](state, batch, step_key)
+
     eval_step = sample = None
     if method.eval_step is not None and config.eval.num_batches > 0:
         eval_step = jax.jit(functools.partial(method.eval_step, config), out_shardings=repl)
@@ -205,7 +215,7 @@ def train(config, workdir, progress=True):
         with StopSignal() as stop:
             for step in range(start, config.num_steps):
                 batch = sharding.global_batch(mesh, next(batches))
-                state, metrics = train_step(state, batch, step_key)
+                state, metrics = train_step(step, state, batch, step_key)
                 data_step += 1
                 done = step + 1
                 bar.update(1)
