@@ -49,15 +49,10 @@ def add_arguments(parser):
     parser.add_argument("--fit-steps", type=int, help="GazeNeRF: fitting steps (default: the run's fit.num_steps)")
 
 
-def run_method(workdir):
-    """The short method name of a run directory, from its ``config.json``."""
-    import json  # noqa: PLC0415
-
-    path = pathlib.Path(workdir) / "config.json"
-    if not path.is_file():
-        raise UsageError(f"{workdir} is not a training run directory (no config.json)")
-    method = json.loads(path.read_text()).get("method")
+def run_method(config, workdir):
+    """The short method name (a key of ``METHODS``) of a run's saved config."""
     names = {v: k for k, v in METHODS.items()}
+    method = config.get("method")
     if method not in names:
         raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(sorted(METHODS))} runs")
     return names[method]
@@ -149,20 +144,23 @@ def run(args):
     import numpy as np  # noqa: PLC0415
 
     from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.models.livegaze.inference import Redirector, load_run_config, restore_variables  # noqa: PLC0415
+    from gazejax.models.livegaze.inference import Redirector, restore_variables  # noqa: PLC0415
+    from gazejax.train.config_loading import load_run_config  # noqa: PLC0415
 
     if not pathlib.Path(args.checkpoint).is_dir():
         raise UsageError(f"no such run directory: {args.checkpoint}")
-    method = run_method(args.checkpoint)
+    try:
+        config = load_run_config(args.checkpoint)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    method = run_method(config, args.checkpoint)
     if args.method and args.method != method:
         raise UsageError(f"--method {args.method}, but {args.checkpoint} is a {method} run")
     if method == "gazenerf":
         from gazejax.commands import redirect_gazenerf  # noqa: PLC0415
-        from gazejax.train.config_loading import load_run_config  # noqa: PLC0415
 
-        return redirect_gazenerf.run(args, load_run_config(args.checkpoint), gaze, gaze_yaws, _save) or 0
+        return redirect_gazenerf.run(args, config, gaze, gaze_yaws, _save) or 0
     try:
-        config = load_run_config(args.checkpoint)
         # checked before the (slower) restore, so a bad image fails fast
         if args.image:
             face = read_face(args.image, config.model.output_resolution)

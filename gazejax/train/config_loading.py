@@ -38,8 +38,8 @@ Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
 """
 
 import ast
-import json
 import importlib.util
+import json
 import pathlib
 
 import ml_collections

@@ -74,7 +74,6 @@ def optimizer(config):
         {"fast": optax.adam(config.optim.lr), "slow": optax.adam(config.optim.slow_lr)}, labels)
 
 
-
 def frozen_variables(config):
     """{'vgg': ..., 'estimator': ...} variables of the configured frozen networks (may be empty)."""
     out = {}

@@ -92,8 +92,8 @@ def init(config, key, batch):
 
 def train_step(config, state, batch, key):
     binning = BINNINGS[config.model.binning]
-    labels = images_and_gaze(config, batch)[1]
-    images, gaze = _augment(config, key, *images_and_gaze(config, batch))
+    images, labels = images_and_gaze(config, batch)
+    images, gaze = _augment(config, key, images, labels)
     target_deg = jnp.degrees(gaze)  # (N, 2) pitch, yaw
     images = _inputs(config, images)
 

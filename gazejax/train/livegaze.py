@@ -10,8 +10,8 @@ compared with the target image:
   neural-render resolution. The default teacher is SynthGaze's true depth,
   compared inside the (area-downsampled) face mask only, because SynthGaze
   stores 0 on the background where the paper's Live3D teacher has a depth;
-- ``L_P`` (Eq. 11): VGG16 feature L1 of the face-masked images, when
-  converted VGG16 weights are configured.
+- ``L_P`` (Eq. 11): feature L1 of the face-masked images through the frozen
+  network of ``loss.perceptual_checkpoint`` (VGG16, or a trained estimator).
 
 Two optimizer groups (AdamW): ``encoder`` (image/gaze encoders, fusion,
 tri-plane decoder) and ``renderer`` (OSG decoder, super-resolution, constant w).

@@ -129,7 +129,6 @@ def perceptual_enabled(config):
     return bool(l.perceptual_checkpoint) and (l.g_feature > 0 or l.g_style > 0)
 
 
-
 def _feature_fn(config, extra):
     """``images -> (content map, [style maps])`` of the frozen feature network, or None."""
     if not perceptual_enabled(config):
