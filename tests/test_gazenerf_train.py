@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import fake_synthgaze
+from gazejax import metrics
 from gazejax.data.pipeline import to_float
 from gazejax.geometry import camera_label
+from gazejax.losses.gazenerf import whiten_outside
 from gazejax.train import gazenerf, gazenerf_fitting
 from gazejax.train.config_loading import load_config
 
@@ -88,10 +90,37 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     again, _ = fit(other, target_gaze, jax.random.key(1), camera, illumination)
     np.testing.assert_allclose(again["merged"][0], images["merged"][0], atol=1e-5)
     assert float(jnp.abs(again["merged"][1] - images["merged"][1]).max()) > 1e-3
-    # The protocol fits 2 test subjects at once with the same compiled function.
-    results = gazenerf.METHOD.evaluate(config, state, tmp_path)
+    # The protocol fits 2 test subjects at once with the same compiled function, the functional
+    # loss and the gaze errors through an L2CS judge (random weights: only the plumbing is tested).
+    judged = _with_l2cs_judge(config, tmp_path / "judge")
+    results = gazenerf.METHOD.evaluate(judged, state.replace(extra=gazenerf.frozen_variables(judged)),
+                                       tmp_path)
     assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
     assert (tmp_path / "gazenerf_eval.json").is_file()
+    for key in ("gaze_error", "gaze_error_vs_label", "baseline_gaze_error", "baseline_gaze_error_vs_label",
+                "target_gaze_error_vs_label"):
+        assert 0 <= results[key] < 180, key
+    assert "head_error" not in results  # an L2CS judge predicts no head pose
+    # The do-nothing row is the input itself, whitened like the target, scored against the target.
+    test = [to_float(r) for r in make_source(None, "test", None)]
+    pairs = gazenerf_fitting.protocol_pairs(*(np.array([r[k] for r in test]) for k in ("identity", "frame", "view")),
+                                            1, 2)
+    whiten = lambda r: whiten_outside(jnp.asarray(r["image"])[None], jnp.asarray(r["face_mask"])[None])  # noqa: E731
+    expected = np.mean([float(metrics.psnr(whiten(test[i]), whiten(test[j]))[0]) for i, j in pairs])
+    np.testing.assert_allclose(results["baseline_psnr"], expected, rtol=1e-5)
+
+
+def _with_l2cs_judge(config, directory):
+    """``config`` with a random-weight ResNet-18 L2CS judge as its estimator."""
+    from gazejax import convert
+    from gazejax.models.l2cs import L2CS
+
+    variables = jax.jit(L2CS(depth=18, num_bins=90).init)(jax.random.key(5), jnp.zeros((1, RES, RES, 3)))
+    convert.save(directory, {"network": "l2cs", "arch": "resnet18", "depth": 18, "binning": "gaze360",
+                             "num_bins": 90, "input_size": RES, "mirror_average": True}, variables)
+    judged = config.copy_and_resolve_references()
+    judged.loss.estimator_checkpoint = str(directory)
+    return judged
 
 
 def test_bad_inputs_give_one_line_errors():

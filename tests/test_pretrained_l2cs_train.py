@@ -14,7 +14,7 @@ from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import pitchyaw_to_vector
-from gazejax.models.l2cs import mirror_averaged, predict_pitchyaw
+from gazejax.models.l2cs import mirror_averaged, predict_angles
 from gazejax.train import config_loading, l2cs
 
 
@@ -103,7 +103,7 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
     # The export is a converted checkpoint: `gazejax estimate` and eval.estimator read it.
     module, variables, info = convert.load(tmp_path / "estimator")
     images = np.round(np.asarray(batch["image"][:2]) * 255) / 255  # exactly representable as PNG
-    exported = jax.jit(lambda v, x: predict_pitchyaw(module, v, x, info))(variables, images)
+    exported = jax.jit(lambda v, x: predict_angles(module, v, x, info)["gaze"])(variables, images)
     np.testing.assert_allclose(exported, l2cs.predict(config, state, images), atol=1e-5)
 
     paths = []

@@ -10,6 +10,7 @@ from pretrained_torch_nets import random_variables
 
 from gazejax.losses.gaze import functional_angular_loss, l2cs_alignment_loss, l2cs_loss
 from gazejax.losses.perceptual import gram_matrix, gram_style_loss, lpips_loss, perceptual_loss
+from gazejax.models.gaze_estimator import estimate_angles
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
 from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw
 from gazejax.models.lpips import LPIPS
@@ -58,9 +59,10 @@ def test_l2cs_alignment_loss_has_a_gradient_and_zero_at_its_own_prediction():
 def test_functional_angular_loss():
     net = GazeNeRFEstimator()
     variables = random_variables(net, jnp.zeros((1, 32, 32, 3)))
-    estimator = functools.partial(net.apply, variables)
-    x, target = _images(2), _images(3)
-    loss_fn = functools.partial(functional_angular_loss, estimator, input_size=32)
+    info = {"network": "gazenerf-vgg-estimator", "convention": "gazenerf", "input_size": 32}
+    estimator = functools.partial(estimate_angles, net, variables, info)
+    x, target = _images(2, size=24), _images(3, size=24)  # resized to the estimator's 32^2
+    loss_fn = functools.partial(functional_angular_loss, estimator)
     grads = jax.jit(jax.grad(loss_fn, argnums=(0, 1)))
     assert float(jax.jit(loss_fn)(target, target)) == pytest.approx(0.0, abs=1e-3)
     grad_images, grad_target = grads(x, target)

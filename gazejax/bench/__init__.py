@@ -1,8 +1,9 @@
 """Benchmarks behind ``gazejax bench NAME --json OUT``.
 
 Each benchmark is a module ``gazejax.bench.<name>`` defining
-``add_arguments(parser)`` (optional) and ``run(args) -> list[dict]``; every
-record is built with :func:`gazejax.bench.timing.record`.
+``run(args) -> list[dict]`` and, when it can run several config variants,
+``VARIANTS`` (``gazejax bench NAME --variant V``); every record is built
+with :func:`gazejax.bench.timing.record`.
 """
 
 BENCHMARKS = {

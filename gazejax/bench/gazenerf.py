@@ -8,9 +8,12 @@ checkpoints to a temporary directory): the cost does not depend on them.
 The fit is ``fit.num_steps`` (75) full fine-tuning steps + the redirected
 render, one compiled function -- what the reference needs about a minute for.
 
-``--quick`` uses the :tiny config. A full-size fit on a CPU takes many
-minutes per run, so there the fit is timed ``CPU_FIT_RUNS`` times (its
-record's ``runs`` says so).
+``--variant synthgaze`` times the model this CPU trains (``:synthgaze``,
+64^2), whose functional loss goes through a ResNet-18 L2CS judge at 112^2
+as in the SynthGaze runs (no VGG16 terms there); ``--quick`` = ``--variant
+tiny``. Each record carries XLA's FLOP count of the compiled train step.
+A full-size fit on a CPU takes many minutes per run, so there the fit is
+timed ``CPU_FIT_RUNS`` times (its record's ``runs`` says so).
 """
 
 import functools
@@ -22,13 +25,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from gazejax import convert
-from gazejax.bench.timing import record, time_jax
+from gazejax.bench.timing import record, time_jax, xla_flops
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
+from gazejax.models.l2cs import L2CS
 from gazejax.models.perceptual import VGGFeatures
 from gazejax.train import gazenerf, gazenerf_fitting
 from gazejax.train.config_loading import load_config
 
+VARIANTS = ("paper", "synthgaze", "tiny")
 CPU_FIT_RUNS = 2
+JUDGE_INPUT = 112  # the SynthGaze face judge's input side (configs/l2cs.py:synthgaze)
 CONFIG_FILE = pathlib.Path(__file__).resolve().parents[2] / "configs" / "gazenerf.py"
 
 
@@ -59,31 +65,42 @@ def reference_record(config, batch):
     return {k: jnp.asarray(v, jnp.int32 if v.dtype.kind == "i" else jnp.float32) for k, v in rec.items()}
 
 
-def _random_frozen_checkpoints(directory):
-    """Random-weight VGG16 and GazeNeRF estimator checkpoints -> (vgg dir, estimator dir)."""
+def _random_frozen_checkpoints(directory, variant):
+    """Random-weight frozen networks as converted checkpoints -> config overrides.
+
+    ``synthgaze``: a ResNet-18 L2CS judge (functional loss only); otherwise
+    VGG16 (perceptual) and GazeNeRF's VGG16 estimator (functional) with the
+    reference's code sizes.
+    """
     x = jnp.zeros((1, 32, 32, 3))
+    if variant == "synthgaze":
+        judge = L2CS(depth=18, num_bins=90).init(jax.random.key(2), x)
+        convert.save(f"{directory}/est", {"network": "l2cs", "arch": "resnet18", "depth": 18,
+                                          "binning": "gaze360", "num_bins": 90,
+                                          "input_size": JUDGE_INPUT, "mirror_average": True}, judge)
+        return [f"--config.loss.estimator_checkpoint={directory}/est"]
     vgg = VGGFeatures(layers=("conv5_3",), resize_to=None).init(jax.random.key(1), x)
     est = GazeNeRFEstimator().init(jax.random.key(2), x)
     convert.save(f"{directory}/vgg", {"network": "vgg16", "input_size": 224}, vgg)
     convert.save(f"{directory}/est", {"network": "gazenerf-vgg-estimator", "convention": "gazenerf",
                                       "input_size": 224}, est)
-    return f"{directory}/vgg", f"{directory}/est"
+    return [f"--config.loss.vgg_checkpoint={directory}/vgg", f"--config.loss.estimator_checkpoint={directory}/est",
+            "--config.model.iden_dim=100", "--config.model.expr_dim=79",
+            "--config.model.text_dim=100", "--config.model.illu_dim=27"]
 
 
 def run(args):
-    variant = "tiny" if args.quick else "paper"
+    variant = args.variant or ("tiny" if args.quick else "paper")
     runs = 3 if args.quick else args.runs
     on_cpu = jax.devices()[0].platform == "cpu"
-    fit_runs = CPU_FIT_RUNS if on_cpu and not args.quick else runs
+    fit_runs = CPU_FIT_RUNS if on_cpu and variant == "paper" else runs
     with tempfile.TemporaryDirectory() as tmp:
-        vgg_dir, est_dir = _random_frozen_checkpoints(tmp)
-        config = load_config(f"{CONFIG_FILE}:{variant}", [
-            f"--config.loss.vgg_checkpoint={vgg_dir}", f"--config.loss.estimator_checkpoint={est_dir}",
-            "--config.model.iden_dim=100", "--config.model.expr_dim=79",
-            "--config.model.text_dim=100", "--config.model.illu_dim=27"])
+        config = load_config(f"{CONFIG_FILE}:{variant}", _random_frozen_checkpoints(tmp, variant))
         batch = reference_record(config, 1)
         state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
         step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config), donate_argnums=(0,))
+        flops = xla_flops(jax.jit(functools.partial(gazenerf.METHOD.train_step, config)),
+                          state, batch, jax.random.key(0))
 
         # Donation consumes the state, so each call feeds the previous output back.
         holder = [state]
@@ -97,8 +114,9 @@ def run(args):
         m = config.model
         shapes = dict(image=[1, size, size, 3], featmap=[m.featmap_size] * 2 + [m.feature_channels],
                       samples=config.model.num_samples, mlp_width=config.model.mlp_width)
-        records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1,
-                          losses="L1 x3, nonhead, bg, VGG x3, functional, offsets", **timing)]
+        losses = "L1 x3, nonhead, bg, " + ("" if variant == "synthgaze" else "VGG x3, ") + "functional, offsets"
+        records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1, losses=losses,
+                          gflops=None if flops is None else flops / 1e9, **timing)]
 
         gaze = jnp.array([[0.2, -0.1]])
         net, extra = holder[0].params["net"], holder[0].extra

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gazejax.bench.timing import record, time_jax
+from gazejax.bench.timing import record, time_jax, xla_flops
 from gazejax.geometry import camera_label
 from gazejax.models.livegaze.build import build_model, init_variables
 from gazejax.train.config_loading import load_config
@@ -32,14 +32,6 @@ PEAK_TFLOPS = {
     "NVIDIA A100-SXM4-40GB": 156.0,
     "NVIDIA GeForce RTX 3090": 35.6,
 }
-
-
-def _flops(jitted, *args):
-    analysis = jitted.lower(*args).compile().cost_analysis()
-    if isinstance(analysis, (list, tuple)):  # older jax: one dict per computation
-        analysis = analysis[0] if analysis else {}
-    flops = (analysis or {}).get("flops")
-    return float(flops) if flops is not None and flops >= 0 else None
 
 
 def _config_path():
@@ -77,7 +69,7 @@ def run(args):
         fields = {}
         for name, (fn, fn_args) in parts.items():
             timing = time_jax(fn, *fn_args, runs=runs, warmup=3)
-            flops = _flops(fn, *fn_args)
+            flops = xla_flops(fn, *fn_args)
             fields[f"{name}_ms"] = timing["median_ms"]
             fields[name] = dict(timing, gflops=None if flops is None else flops / 1e9)
             if flops is not None and peak:

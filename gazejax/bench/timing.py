@@ -63,6 +63,15 @@ def _timed(call, runs):
     )
 
 
+def xla_flops(jitted, *args):
+    """XLA's FLOP count of one call of a jitted function (None when XLA gives none)."""
+    analysis = jitted.lower(*args).compile().cost_analysis()
+    if isinstance(analysis, (list, tuple)):  # older jax: one dict per computation
+        analysis = analysis[0] if analysis else {}
+    flops = (analysis or {}).get("flops")
+    return float(flops) if flops is not None and flops >= 0 else None
+
+
 def record(name, config, shapes, **fields):
     """One benchmark record (a JSON-serialisable dict)."""
     return dict(

@@ -17,6 +17,10 @@ def add_arguments(parser):
     parser.add_argument(
         "--quick", action="store_true", help="small shapes and few runs (smoke test only)"
     )
+    parser.add_argument(
+        "--variant", default=None,
+        help="config variant, for benchmarks that take one (gazenerf: paper, synthgaze, tiny)",
+    )
 
 
 def run(args):
@@ -26,6 +30,10 @@ def run(args):
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     module = importlib.import_module(f"gazejax.bench.{args.name}")
+    variants = getattr(module, "VARIANTS", ())
+    if args.variant is not None and args.variant not in variants:
+        choices = f"choose from {', '.join(variants)}" if variants else "it takes none"
+        raise UsageError(f"benchmark {args.name!r} has no variant {args.variant!r}; {choices}")
     records = module.run(args)
     text = json.dumps(records, indent=2)
     out.write_text(text + "\n")

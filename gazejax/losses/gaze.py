@@ -48,18 +48,19 @@ def l2cs_alignment_loss(l2cs, images, target_pitchyaw, binning, input_size=INPUT
     return jnp.mean((predicted - target_pitchyaw) ** 2)
 
 
-def functional_angular_loss(estimator, images, target_images, input_size=224):
+def functional_angular_loss(estimator, images, target_images):
     """GazeNeRF's functional loss (paper Eq. 8): mean gaze angle in degrees between
     est(images) and est(target_images), the target branch detached.
 
     Args:
-      estimator: callable (N, S, S, 3) in [0, 1] -> {'gaze': (N, 2), ...}
-        (e.g. the frozen ``GazeNeRFEstimator``); its angle convention does not
-        matter, both sides use it.
-      images, target_images: (N, H, W, 3) in [0, 1], resized to ``input_size``.
+      estimator: callable (N, H, W, 3) in [0, 1] -> {'gaze': (N, 2), ...} that
+        resizes to its own input size (e.g. a frozen ``GazeNeRFEstimator``
+        through ``gazejax.models.gaze_estimator.estimate_angles``); its angle
+        convention does not matter, both sides use it.
+      images, target_images: (N, H, W, 3) in [0, 1].
     Returns: scalar, degrees.
     """
-    predicted = estimator(resize_square(images, input_size))["gaze"]
-    target = jax.lax.stop_gradient(estimator(resize_square(target_images, input_size))["gaze"])
+    predicted = estimator(images)["gaze"]
+    target = jax.lax.stop_gradient(estimator(target_images)["gaze"])
     return jnp.mean(angular_error(predicted, target))
 

@@ -21,7 +21,7 @@ class GazeNeRFEstimator(nn.Module):
     """Call: ``images`` (N, 224, 224, 3) RGB in [0, 1] -> ``{'gaze': (N, 2), 'head': (N, 2)}``.
 
     Angles in the convention of the training labels (GazeNeRF's, pitch
-    flipped; see :func:`predict_pitchyaw`).
+    flipped; see :func:`predict_angles`).
     """
 
     @nn.compact
@@ -34,7 +34,9 @@ class GazeNeRFEstimator(nn.Module):
         return {"gaze": x[:, :2], "head": x[:, 2:]}
 
 
-def predict_pitchyaw(module, variables, images, info):
-    """Gaze -> our (pitch, yaw) radians (N, 2); GazeNeRF-trained weights flip pitch."""
-    gaze = module.apply(variables, images)["gaze"]
-    return from_gazenerf(gaze) if info["convention"] == "gazenerf" else gaze
+def predict_angles(module, variables, images, info):
+    """``{'gaze': (N, 2), 'head': (N, 2)}`` in our (pitch, yaw) radians; GazeNeRF-trained weights flip pitch."""
+    out = module.apply(variables, images)
+    if info["convention"] == "gazenerf":
+        out = {k: from_gazenerf(v) for k, v in out.items()}
+    return out

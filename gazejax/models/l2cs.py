@@ -8,7 +8,7 @@ silences its gaze loss (reference notes, key finding 1).
 
 The reference's ``forward`` returns ``(yaw, pitch)`` and its scripts unpack
 them as ``(pitch, yaw)`` (L2CS issue #32); ours returns a dict keyed by the
-true names, and :func:`predict_pitchyaw` maps to our (pitch, yaw) radians
+true names, and :func:`predict_angles` maps to our (pitch, yaw) radians
 through ``gazejax.geometry.from_l2cs`` (the one conversion).
 """
 
@@ -111,8 +111,8 @@ def mirror_averaged(predict, images):
     return 0.5 * (both[:n] + both[n:] * jnp.array([1.0, -1.0], both.dtype))
 
 
-def predict_pitchyaw(module, variables, images, info):
-    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> (N, 2) radians.
+def predict_angles(module, variables, images, info):
+    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> ``{'gaze': (N, 2)}`` radians.
 
     With ``info['mirror_average']`` (a SynthGaze judge trained with mirroring),
     the prediction is :func:`mirror_averaged`.
@@ -122,4 +122,5 @@ def predict_pitchyaw(module, variables, images, info):
     def predict(x):
         return logits_to_pitchyaw(module.apply(variables, x), binning)
 
-    return mirror_averaged(predict, images) if info.get("mirror_average") else predict(images)
+    gaze = mirror_averaged(predict, images) if info.get("mirror_average") else predict(images)
+    return {"gaze": gaze}

@@ -20,7 +20,7 @@ class XGazeResNet(nn.Module):
     """Call: ``images`` (N, 224, 224, 3) RGB in [0, 1] -> ``{'gaze': (N, 2), 'head': (N, 2)}``.
 
     Angles are (pitch, yaw) radians in the convention of the labels the
-    network was trained on (see :func:`predict_pitchyaw`).
+    network was trained on (see :func:`predict_angles`).
     """
 
     depth: int = 50
@@ -34,7 +34,9 @@ class XGazeResNet(nn.Module):
         return {"gaze": out[:, :2], "head": out[:, 2:]}
 
 
-def predict_pitchyaw(module, variables, images, info):
-    """Gaze -> our (pitch, yaw) radians (N, 2); GazeNeRF-trained weights flip pitch."""
-    gaze = module.apply(variables, images)["gaze"]
-    return from_gazenerf(gaze) if info["convention"] == "gazenerf" else gaze
+def predict_angles(module, variables, images, info):
+    """``{'gaze': (N, 2), 'head': (N, 2)}`` in our (pitch, yaw) radians; GazeNeRF-trained weights flip pitch."""
+    out = module.apply(variables, images)
+    if info["convention"] == "gazenerf":
+        out = {k: from_gazenerf(v) for k, v in out.items()}
+    return out

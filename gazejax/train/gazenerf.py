@@ -25,6 +25,7 @@ from gazejax.convert import load_frozen
 from gazejax.losses.gazenerf import image_losses, whiten_outside, region_masks
 from gazejax.models.gazenerf import GazeNeRF
 from gazejax.models.gazenerf import latent
+from gazejax.models.gaze_estimator import check_estimator, estimate_angles
 from gazejax.models.perceptual import GAZENERF_LAYERS, VGGFeatures
 from gazejax.train.method import Method, TrainState
 
@@ -80,7 +81,8 @@ def frozen_variables(config):
     if config.loss.vgg_checkpoint:
         out["vgg"] = load_frozen(config.loss.vgg_checkpoint)[1]
     if config.loss.estimator_checkpoint:
-        out["estimator"] = load_frozen(config.loss.estimator_checkpoint)[1]
+        _, out["estimator"], info = load_frozen(config.loss.estimator_checkpoint)
+        check_estimator(info, config.loss.estimator_checkpoint)
     return out
 
 
@@ -93,8 +95,9 @@ def frozen_networks(config, extra, angular_weight):
                       vgg_layers=GAZENERF_LAYERS, vgg_weights=(config.loss.vgg_weight,) * 4,
                       vgg_importance=config.loss.vgg_importance)
     if "estimator" in extra and angular_weight > 0:
-        module = load_frozen(config.loss.estimator_checkpoint)[0]
-        kwargs["estimator"] = functools.partial(module.apply, jax.lax.stop_gradient(extra["estimator"]))
+        module, _, info = load_frozen(config.loss.estimator_checkpoint)
+        kwargs["estimator"] = functools.partial(estimate_angles, module,
+                                                jax.lax.stop_gradient(extra["estimator"]), info)
     return kwargs
 
 

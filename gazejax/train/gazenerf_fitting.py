@@ -12,6 +12,7 @@ The reference starts the offsets from its training slot 0 (a quirk); here
 they start from zero.
 """
 
+import collections
 import functools
 import json
 import pathlib
@@ -21,11 +22,13 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
+import tqdm
 
 from gazejax import metrics
 from gazejax.convert import load_frozen
 from gazejax.geometry import angular_error
 from gazejax.losses.gazenerf import region_masks, whiten_outside
+from gazejax.models.gaze_estimator import estimate_angles
 from gazejax.models.gazenerf import latent
 from gazejax.models.lpips import load_lpips
 from gazejax.train import gazenerf as method
@@ -157,11 +160,14 @@ def evaluate(config, state, workdir):
     """The redirection protocol on ``data.eval_split``: fit each input, render the target.
 
     Metrics against the TRUE target image (SynthGaze knows it; for h5 data it
-    is the dataset's target image), background whitened as the reference:
+    is the dataset's target image), backgrounds whitened as the reference:
     PSNR, SSIM, LPIPS (``eval.lpips_checkpoint``); with an estimator
-    (``loss.estimator_checkpoint``): gaze and head errors of est(output) vs
-    est(target) (the reference protocol) and, where the target has a
-    camera-frame ``gaze`` label (SynthGaze), est(output) against it. Writes
+    (``loss.estimator_checkpoint``): gaze (and, when the estimator predicts
+    it, head) error of est(output) vs est(target), the reference protocol,
+    and, where the target has a camera-frame ``gaze`` label (SynthGaze),
+    est(output) against it. The same numbers for the do-nothing baseline
+    (output = input, keys ``baseline_*``) and the estimator on the true
+    target (``target_gaze_error_vs_label``, its own floor). Writes
     ``workdir/gazenerf_eval.json``.
     """
     from gazejax.data import pipeline as pipeline_lib  # noqa: PLC0415
@@ -173,10 +179,9 @@ def evaluate(config, state, workdir):
     estimator = _estimator(config, state.extra)
     lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     key = jax.random.key(config.seed)
-    scores = {"psnr": [], "ssim": [], "lpips": [], "gaze_error": [], "head_error": [],
-              "gaze_error_vs_label": []}
+    scores = collections.defaultdict(list)
     step = config.eval.fit_batch
-    for start in range(0, len(pairs), step):
+    for start in tqdm.tqdm(range(0, len(pairs), step), desc="fit + redirect", unit="batch"):
         chunk = pairs[start:start + step]
         inputs = _stack([pipeline_lib.to_float(source[i]) for i, _ in chunk])
         targets = _stack([pipeline_lib.to_float(source[j]) for _, j in chunk])
@@ -185,19 +190,26 @@ def evaluate(config, state, workdir):
                                      target_camera=targets,
                                      target_illumination=targets["illumination_code"])
         truth = whiten_outside(targets["image"], region_masks(targets)[0])
-        out = images["merged"]
-        scores["psnr"] += list(np.asarray(metrics.psnr(out, truth)))
-        scores["ssim"] += list(np.asarray(metrics.ssim(out, truth)))
-        if lpips is not None:
-            scores["lpips"] += list(np.asarray(lpips(out, truth)))
-        if estimator is not None:
-            pred, ref = estimator(out), estimator(truth)
-            scores["gaze_error"] += list(np.asarray(angular_error(pred["gaze"], ref["gaze"])))
-            scores["head_error"] += list(np.asarray(angular_error(pred["head"], ref["head"])))
+        unchanged = whiten_outside(inputs["image"], region_masks(inputs)[0])
+        for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
+            scores[prefix + "psnr"] += list(np.asarray(metrics.psnr(out, truth)))
+            scores[prefix + "ssim"] += list(np.asarray(metrics.ssim(out, truth)))
+            if lpips is not None:
+                scores[prefix + "lpips"] += list(np.asarray(lpips(out, truth)))
+        if estimator is None:
+            continue
+        ref = estimator(truth)
+        if "gaze" in targets:
+            scores["target_gaze_error_vs_label"] += list(np.asarray(angular_error(ref["gaze"], targets["gaze"])))
+        for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
+            pred = estimator(out)
+            for name in ("gaze", "head"):
+                if name in pred:
+                    scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
             if "gaze" in targets:
                 label_error = angular_error(pred["gaze"], targets["gaze"])
-                scores["gaze_error_vs_label"] += list(np.asarray(label_error))
-    results = {k: float(np.mean(v)) for k, v in scores.items() if v}
+                scores[prefix + "gaze_error_vs_label"] += list(np.asarray(label_error))
+    results = {k: float(np.mean(v)) for k, v in scores.items()}
     results["num_pairs"] = len(pairs)
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
@@ -209,20 +221,9 @@ def _stack(rows):
 
 
 def _estimator(config, extra):
+    """Jitted images -> {'gaze'[, 'head']} of the configured frozen estimator, or None."""
     if "estimator" not in extra:
         return None
-    from gazejax.nn.image_input import resize_square  # noqa: PLC0415
-
     module, _, info = load_frozen(config.loss.estimator_checkpoint)
-    predict = jax.jit(lambda v, x: module.apply(v, resize_square(x, 224)))
-    convert = info.get("convention") == "gazenerf"
-
-    def estimate(images):
-        out = predict(extra["estimator"], images)
-        if convert:  # estimator trained on GazeNeRF's flipped-pitch labels
-            from gazejax.geometry import from_gazenerf  # noqa: PLC0415
-
-            out = {k: from_gazenerf(v) for k, v in out.items()}
-        return out
-
-    return estimate
+    predict = jax.jit(lambda v, x: estimate_angles(module, v, info, x))
+    return functools.partial(predict, extra["estimator"])
