@@ -2,15 +2,13 @@
 
 Variants:
   synthgaze  ResNet-18 at 112^2 on SynthGaze 128^2, Gaze360 binning. The data
-             is its own build (seed 1: 600 identities x 2 frames x 4 views,
-             40 held out), so no identity it trains on is a test identity of
-             the redirection experiments it judges (seed 0). Many identities
-             with few images each, mirroring (yaw negated) and colour jitter
-             keep it from learning faces instead of eyes (with 180 identities x
-             16 images it reached 3.1 deg on its training faces but 5.8 deg on
-             held-out ones). AdamW 1e-3 with warm-up and cosine decay, batch 32,
-             1200 steps: under 30 minutes on 2 CPU cores. Predictions average
-             each image with its mirror (model.mirror_average).
+             is its own build (seed 1: 200 identities x 4 frames x 4 views,
+             20 held out), so no identity it trains on is a test identity of
+             the redirection experiments it judges (seed 0). Many identities,
+             mirroring (yaw negated) and colour jitter keep it from learning
+             faces instead of eyes. AdamW 1e-3 with warm-up and cosine decay,
+             batch 32, 1500 steps: about 30 minutes on 2 CPU cores. Predictions
+             average each image with its mirror (model.mirror_average).
   paper      the paper's network and optimiser (L2CS README / reference notes
              Sec. 1): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
              alpha 1, Adam 1e-5, batch 16, 50 epochs of Gaze360 (~127k images,
@@ -18,8 +16,7 @@ Variants:
              point ``data.builder`` at your own converted set. (The reference
              also freezes conv1/bn1 of its ImageNet init; we train from scratch.)
   eye_patches  MGGR's judge: ResNet-18 on SynthGaze's 64^2 eye patches (both
-             eyes, right ones mirrored), seed-1 identities (200 x 4 frames x
-             4 views, 20 held out), batch 16
+             eyes, right ones mirrored), same seed-1 identities, batch 16
              records = 32 patches, 800 steps: a few minutes on 2 CPU cores.
   tiny       seconds on a CPU: ResNet-18 at 32^2 on the tiny SynthGaze build.
 
@@ -39,10 +36,10 @@ def get_config(variant="synthgaze"):
     c = ml_collections.ConfigDict()
     c.method = "gazejax.train.l2cs"
     c.seed = 0
-    c.num_steps = 1200
+    c.num_steps = 1500
     c.batch_size = 32
     c.log_every = 25
-    c.checkpoint_every = 600
+    c.checkpoint_every = 500
     c.sample_every = 0
     c.keep_checkpoints = 2
     c.best_metric = "angular_error_deg"
@@ -50,7 +47,7 @@ def get_config(variant="synthgaze"):
     c.data = ml_collections.ConfigDict(dict(
         builder="synthgaze", dir="", split="train", eval_split="test", pairs=False,
         same_camera=None, num_threads=2, seed=1,
-        resolution=128, identities=600, frames=2, views=4, test_identities=40,
+        resolution=128, identities=200, frames=4, views=4, test_identities=20,
     ))
     c.model = ml_collections.ConfigDict(dict(depth=18, binning="gaze360", input_size=112, inputs="face",
                                              mirror_average=False))
@@ -76,8 +73,7 @@ def get_config(variant="synthgaze"):
         c.num_steps = 800
         c.checkpoint_every = 400
         c.optim.warmup_steps = 50
-        # the patches are 64^2 whatever the face size; each record gives two
-        c.data.update(dict(resolution=64, identities=200, frames=4, views=4, test_identities=20))
+        c.data.resolution = 64  # the patches are 64^2 whatever the face size
     elif variant == "tiny":
         c.model.input_size = 32
         c.batch_size = 8

@@ -88,6 +88,12 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     pairs = [pipe.local_batch(i) for i in range(2)]
     expected = np.mean([np.asarray(psnr(p["source"]["image"], p["target"]["image"], p["target"]["face_mask"])) for p in pairs])
     np.testing.assert_allclose(results["psnr_face_baseline"], expected, rtol=1e-5)
+    # ... and over the same-camera pairs only
+    same = np.concatenate([np.asarray(p["source"]["view"] == p["target"]["view"]) for p in pairs])
+    assert results["pairs_same_view"] == same.sum() == 2  # this data's pairs have both kinds
+    per_pair = np.concatenate([np.asarray(psnr(p["source"]["image"], p["target"]["image"],
+                                               p["target"]["face_mask"])) for p in pairs])
+    np.testing.assert_allclose(results["psnr_face_baseline_same_view"], per_pair[same].mean(), rtol=1e-5)
     lpips = load_lpips(tmp_path / "lpips")
     masked = [(p["source"]["image"] * p["target"]["face_mask"][..., None],
                p["target"]["image"] * p["target"]["face_mask"][..., None]) for p in pairs]

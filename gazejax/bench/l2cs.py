@@ -1,10 +1,16 @@
-"""``gazejax bench l2cs``: L2CS ResNet-50 inference at 448^2, JAX (jit) vs PyTorch.
+"""``gazejax bench l2cs``: L2CS inference at 448^2 and the judge's training step, JAX (jit) vs PyTorch.
 
-Same network, same random weights (converted with gazejax.convert), batch 1
-and 32 (``--quick``: 112^2, batch 1 and 4, for smoke tests). PyTorch runs in
-eval mode under no_grad with as many threads as JAX has CPU cores; on a GPU
-only the JAX side runs on the accelerator and the PyTorch figure stays a CPU
-reference.
+Same network, same random weights (converted with gazejax.convert):
+
+- ``l2cs``: ResNet-50 inference at 448^2, batch 1 and 32 (``--quick``:
+  112^2, batch 1 and 4, for smoke tests); PyTorch in eval mode under no_grad;
+- ``l2cs_train_step``: the SynthGaze judge's step (``configs/l2cs.py:synthgaze``:
+  ResNet-18 at 112^2, batch 32; ``--quick``: batch 4), forward + backward
+  with batch statistics, loss = mean square of the logits; PyTorch with
+  channels-last tensors (its faster layout on CPUs).
+
+PyTorch uses as many threads as JAX has CPU cores; on a GPU only the JAX
+side runs on the accelerator and the PyTorch figure stays a CPU reference.
 """
 
 import os
@@ -19,10 +25,11 @@ from gazejax.convert.tree import map_state_dict
 from gazejax.models.l2cs import L2CS
 
 DEPTH, NUM_BINS = 50, 90
+JUDGE_DEPTH, JUDGE_SIZE, JUDGE_BATCH = 18, 112, 32  # configs/l2cs.py:synthgaze
 
 
-def _torch_l2cs():
-    """A torchvision-layout L2CS ResNet-50 in plain torch.nn (for timing only)."""
+def _torch_l2cs(depth):
+    """A torchvision-layout L2CS ResNet-18 or -50 in plain torch.nn (for timing only)."""
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
 
@@ -30,6 +37,8 @@ def _torch_l2cs():
         return nn.BatchNorm2d(c)
 
     class Bottleneck(nn.Module):
+        expansion = 4
+
         def __init__(self, cin, planes, stride):
             super().__init__()
             self.conv1, self.bn1 = nn.Conv2d(cin, planes, 1, bias=False), bn(planes)
@@ -47,21 +56,39 @@ def _torch_l2cs():
             y = self.bn3(self.conv3(y))
             return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
 
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, cin, planes, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False), bn(planes)
+            self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False), bn(planes)
+            self.downsample = None
+            if stride != 1 or cin != planes:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), bn(planes))
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            y = self.bn2(self.conv2(y))
+            return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+    block, stages = {18: (BasicBlock, (2, 2, 2, 2)), 50: (Bottleneck, (3, 4, 6, 3))}[depth]
+
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv1, self.bn1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False), bn(64)
             self.maxpool = nn.MaxPool2d(3, 2, 1)
             cin = 64
-            for i, n in enumerate((3, 4, 6, 3)):
+            for i, n in enumerate(stages):
                 planes = 64 * 2**i
                 blocks = []
                 for b in range(n):
-                    blocks.append(Bottleneck(cin, planes, 2 if (i and not b) else 1))
-                    cin = planes * 4
+                    blocks.append(block(cin, planes, 2 if (i and not b) else 1))
+                    cin = planes * block.expansion
                 setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
-            self.fc_yaw_gaze = nn.Linear(2048, NUM_BINS)
-            self.fc_pitch_gaze = nn.Linear(2048, NUM_BINS)
+            self.fc_yaw_gaze = nn.Linear(cin, NUM_BINS)
+            self.fc_pitch_gaze = nn.Linear(cin, NUM_BINS)
 
         def forward(self, x):
             x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
@@ -72,18 +99,22 @@ def _torch_l2cs():
     return Net().eval()
 
 
+def _converted(torch_net, flax_net, size):
+    state = {k: v.numpy() for k, v in torch_net.state_dict().items()}
+    abstract = jax.eval_shape(flax_net.init, jax.random.key(0), jnp.zeros((1, size, size, 3)))
+    return jax.device_put(map_state_dict(state, module_path, abstract))
+
+
 def run(args):
     import torch  # noqa: PLC0415
 
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    torch_net = _torch_l2cs()
-    state = {k: v.numpy() for k, v in torch_net.state_dict().items()}
+    torch_net = _torch_l2cs(DEPTH)
     flax_net = L2CS(depth=DEPTH, num_bins=NUM_BINS)
     size, batches = (112, (1, 4)) if args.quick else (448, (1, 32))
-    abstract = jax.eval_shape(flax_net.init, jax.random.key(0), jnp.zeros((1, size, size, 3)))
-    variables = jax.device_put(map_state_dict(state, module_path, abstract))
+    variables = _converted(torch_net, flax_net, size)
     forward = jax.jit(flax_net.apply)
     records = []
     for batch in batches:
@@ -108,5 +139,40 @@ def run(args):
                 images_per_s_jax=batch / jax_t["median_ms"] * 1e3,
             )
         )
+    records.append(_train_step_record(args, torch, threads))
     return records
+
+
+def _train_step_record(args, torch, threads):
+    """Forward + backward of the SynthGaze judge's network, JAX vs PyTorch."""
+    batch = 4 if args.quick else JUDGE_BATCH
+    torch_net = _torch_l2cs(JUDGE_DEPTH).train()
+    flax_net = L2CS(depth=JUDGE_DEPTH, num_bins=NUM_BINS)
+    variables = _converted(torch_net, flax_net, JUDGE_SIZE)
+    images = np.random.default_rng(0).random((batch, JUDGE_SIZE, JUDGE_SIZE, 3), dtype=np.float32)
+
+    def loss(params, x):
+        logits, _ = flax_net.apply({"params": params, "batch_stats": variables["batch_stats"]}, x,
+                                   train=True, mutable=["batch_stats"])
+        return jnp.mean(logits["pitch"] ** 2) + jnp.mean(logits["yaw"] ** 2)
+
+    jax_t = time_jax(jax.jit(jax.grad(loss)), variables["params"], jax.device_put(images), runs=args.runs)
+    torch_net = torch_net.to(memory_format=torch.channels_last)
+    x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy()).to(memory_format=torch.channels_last)
+
+    def torch_step():
+        torch_net.zero_grad()
+        yaw, pitch = torch_net(x)
+        (pitch.square().mean() + yaw.square().mean()).backward()
+
+    torch_t = time_host(torch_step, runs=args.runs)
+    return record(
+        "l2cs_train_step",
+        config={"arch": f"resnet{JUDGE_DEPTH}", "num_bins": NUM_BINS, "batch": batch,
+                "torch_threads": threads, "torch_version": torch.__version__},
+        shapes={"images": [batch, JUDGE_SIZE, JUDGE_SIZE, 3]},
+        jax=jax_t,
+        torch_cpu=torch_t,
+        torch_over_jax=torch_t["median_ms"] / jax_t["median_ms"],
+    )
 

@@ -11,7 +11,11 @@ disjoint from training), against the TRUE target image:
   on the source (baseline) and on the true target (the estimator's own
   floor), each against the target's camera-frame gaze label;
 - with ``eval.lpips_checkpoint`` (``gazejax convert lpips``): LPIPS of the
-  face-masked output and baseline against the face-masked target.
+  face-masked output and baseline against the face-masked target;
+- every metric again over the pairs whose target is seen from the source's
+  own camera (suffix ``_same_view``, count ``pairs_same_view``): there the
+  camera-frame gaze changes only by the eyes' rotation, while a new view
+  also turns the head, which a judge can read from a blurry face.
 
 Head-pose error and FID are not computed: no SynthGaze head-pose judge or
 Inception network exists here yet.
@@ -57,7 +61,7 @@ def evaluate(redirect, model_variables, config, state, workdir):
     estimate = load_gaze_estimator(config.eval.estimator)[0] if config.eval.estimator else None
     lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     variables = model_variables(state.params, state.extra)
-    totals = {}
+    totals, same_view = {}, []
     for i in range(config.eval.num_batches):
         batch = pipe.local_batch(i)
         out, values = scores(variables, batch["source"], batch["target"])
@@ -73,6 +77,12 @@ def evaluate(redirect, model_variables, config, state, workdir):
             values["lpips_face_baseline"] = lpips(batch["source"]["image"] * face, target)
         for k, v in values.items():
             totals.setdefault(k, []).append(np.asarray(v))
-    results = {k: float(np.mean(np.concatenate(v))) for k, v in totals.items()}
-    results["pairs"] = int(sum(len(v) for v in totals["psnr_face"]))
+        same_view.append(np.asarray(batch["source"]["view"] == batch["target"]["view"]))
+    totals = {k: np.concatenate(v) for k, v in totals.items()}
+    same_view = np.concatenate(same_view)
+    results = {k: float(np.mean(v)) for k, v in totals.items()}
+    if same_view.any():
+        results.update({f"{k}_same_view": float(np.mean(v[same_view])) for k, v in totals.items()})
+    results["pairs"] = int(same_view.size)
+    results["pairs_same_view"] = int(same_view.sum())
     return results
