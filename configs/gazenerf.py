@@ -13,7 +13,9 @@ Variants:
   two_stream           two streams, no rotation.
   two_stream_rotation  two streams + rotation, no functional loss.
   synthgaze            the paper's model (two streams + rotation + functional
-                       loss) sized for ~6 minutes of training on 2 CPU cores:
+                       loss) sized for minutes of training on 2 CPU cores
+                       (4-7 min per ablation, ~14 min with the functional
+                       loss, which runs the judge at every step):
                        SynthGaze 64^2 (100 identities x 8 frames x 2 views,
                        10 held out; MGGR's build), 16^2 x 48 feature maps,
                        6 x 96 MLPs, 12 samples between planes z = +-0.6,
