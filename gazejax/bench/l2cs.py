@@ -127,20 +127,26 @@ def run(args):
                 torch_net(x)
 
         torch_t = time_host(torch_forward, runs=args.runs)
-        records.append(
-            record(
-                "l2cs",
-                config={"arch": f"resnet{DEPTH}", "num_bins": NUM_BINS, "batch": batch,
-                        "torch_threads": threads, "torch_version": torch.__version__},
-                shapes={"images": [batch, size, size, 3]},
-                jax=jax_t,
-                torch_cpu=torch_t,
-                torch_over_jax=torch_t["median_ms"] / jax_t["median_ms"],
-                images_per_s_jax=batch / jax_t["median_ms"] * 1e3,
-            )
-        )
+        records.append(_versus_torch("l2cs", DEPTH, size, batch, jax_t, torch_t, threads,
+                                     images_per_s_jax=batch / jax_t["median_ms"] * 1e3))
     records.append(_train_step_record(args, torch, threads))
     return records
+
+
+def _versus_torch(name, depth, size, batch, jax_t, torch_t, threads, **fields):
+    """One record comparing JAX and PyTorch timings of the same network and input."""
+    import torch  # noqa: PLC0415
+
+    return record(
+        name,
+        config={"arch": f"resnet{depth}", "num_bins": NUM_BINS, "batch": batch,
+                "torch_threads": threads, "torch_version": torch.__version__},
+        shapes={"images": [batch, size, size, 3]},
+        jax=jax_t,
+        torch_cpu=torch_t,
+        torch_over_jax=torch_t["median_ms"] / jax_t["median_ms"],
+        **fields,
+    )
 
 
 def _train_step_record(args, torch, threads):
@@ -166,13 +172,5 @@ def _train_step_record(args, torch, threads):
         (pitch.square().mean() + yaw.square().mean()).backward()
 
     torch_t = time_host(torch_step, runs=args.runs)
-    return record(
-        "l2cs_train_step",
-        config={"arch": f"resnet{JUDGE_DEPTH}", "num_bins": NUM_BINS, "batch": batch,
-                "torch_threads": threads, "torch_version": torch.__version__},
-        shapes={"images": [batch, JUDGE_SIZE, JUDGE_SIZE, 3]},
-        jax=jax_t,
-        torch_cpu=torch_t,
-        torch_over_jax=torch_t["median_ms"] / jax_t["median_ms"],
-    )
+    return _versus_torch("l2cs_train_step", JUDGE_DEPTH, JUDGE_SIZE, batch, jax_t, torch_t, threads)
 
