@@ -129,7 +129,7 @@ def run(args):
         torch_t = time_host(torch_forward, runs=args.runs)
         records.append(_versus_torch("l2cs", DEPTH, size, batch, jax_t, torch_t, threads,
                                      images_per_s_jax=batch / jax_t["median_ms"] * 1e3))
-    records.append(_train_step_record(args, torch, threads))
+    records.append(_train_step_record(args, threads))
     return records
 
 
@@ -149,8 +149,10 @@ def _versus_torch(name, depth, size, batch, jax_t, torch_t, threads, **fields):
     )
 
 
-def _train_step_record(args, torch, threads):
+def _train_step_record(args, threads):
     """Forward + backward of the SynthGaze judge's network, JAX vs PyTorch."""
+    import torch  # noqa: PLC0415
+
     batch = 4 if args.quick else JUDGE_BATCH
     torch_net = _torch_l2cs(JUDGE_DEPTH).train()
     flax_net = L2CS(depth=JUDGE_DEPTH, num_bins=NUM_BINS)
