@@ -66,6 +66,7 @@ def get_config(variant="paper"):
         # `gazejax convert`/trained estimator dir for gaze/head errors; "" = skip them
         estimator="",
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = no LPIPS
+        fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
     ))
     c.model = ml_collections.ConfigDict(dict(
         encoder=_encoder(**_NORMAL), neural_resolution=128, output_resolution=512, sr_variant="8XDC",

@@ -2,11 +2,13 @@
 
 Masked variants average only over pixels where ``mask`` (N, H, W) or
 (N, H, W, 1) is 1, which is how redirection results are compared inside the
-face region. LPIPS lives with its network in :mod:`gazejax.models.lpips`.
+face region. LPIPS lives with its network in :mod:`gazejax.models.lpips`, the
+FID's feature extractor in :mod:`gazejax.models.fid_inception`.
 """
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gazejax.geometry import angular_error
 
@@ -68,3 +70,35 @@ def ssim(pred, target, mask=None):
 def mean_angular_error(pred, target):
     """Mean angle in degrees between (pitch, yaw) arrays ``(N, 2)``."""
     return jnp.mean(angular_error(pred, target))
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2):
+    """Frechet distance of two Gaussians (Heusel et al., 2017, Eq. 6), in float64.
+
+    ``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))``. The trace of the
+    square root is taken as ``sum sqrt(eig(S1^(1/2) S2 S1^(1/2)))``: that
+    matrix is similar to S1 S2 but symmetric, so two symmetric
+    eigendecompositions replace a general matrix square root and no complex
+    round-off arises.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    w, v = np.linalg.eigh(sigma1)
+    root1 = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    inner = np.linalg.eigvalsh(root1 @ sigma2 @ root1)
+    trace_root = np.sum(np.sqrt(np.clip(inner, 0.0, None)))
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_root)
+
+
+def frechet_inception_distance(features_a, features_b):
+    """FID between two sets of Inception pool3 features, (Na, D) and (Nb, D).
+
+    Each set is summarised by its mean and unbiased covariance. With fewer
+    images than dimensions (2048) the covariances are rank-deficient and the
+    value is biased upwards: compare FIDs only at equal set sizes.
+    """
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise ValueError(f"FID needs two (N >= 2, D) feature sets of one width, got {a.shape} and {b.shape}")
+    return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))

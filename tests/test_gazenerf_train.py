@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fake_synthgaze
+from random_judge import save_random_judge
 from gazejax import metrics
 from gazejax.data.pipeline import to_float
 from gazejax.geometry import camera_label
@@ -97,10 +98,10 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
                                        tmp_path)
     assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
     assert (tmp_path / "gazenerf_eval.json").is_file()
-    for key in ("gaze_error", "gaze_error_vs_label", "baseline_gaze_error", "baseline_gaze_error_vs_label",
-                "target_gaze_error_vs_label"):
-        assert 0 <= results[key] < 180, key
-    assert "head_error" not in results  # an L2CS judge predicts no head pose
+    for name in ("gaze", "head"):
+        for key in ("{}_error", "{}_error_vs_label", "baseline_{}_error", "baseline_{}_error_vs_label",
+                    "target_{}_error_vs_label"):
+            assert 0 <= results[key.format(name)] < 180, key.format(name)
     # The do-nothing row is the input itself, whitened like the target, scored against the target.
     test = [to_float(r) for r in make_source(None, "test", None)]
     pairs = gazenerf_fitting.protocol_pairs(*(np.array([r[k] for r in test]) for k in ("identity", "frame", "view")),
@@ -111,15 +112,9 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
 
 
 def _with_l2cs_judge(config, directory):
-    """``config`` with a random-weight ResNet-18 L2CS judge as its estimator."""
-    from gazejax import convert
-    from gazejax.models.l2cs import L2CS
-
-    variables = jax.jit(L2CS(depth=18, num_bins=90).init)(jax.random.key(5), jnp.zeros((1, RES, RES, 3)))
-    convert.save(directory, {"network": "l2cs", "arch": "resnet18", "depth": 18, "binning": "gaze360",
-                             "num_bins": 90, "input_size": RES, "mirror_average": True}, variables)
+    """``config`` with a random-weight ResNet-18 L2CS judge (gaze and head pose) as its estimator."""
     judged = config.copy_and_resolve_references()
-    judged.loss.estimator_checkpoint = str(directory)
+    judged.loss.estimator_checkpoint = save_random_judge(directory, RES, head_pose=True)
     return judged
 
 

@@ -7,9 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 
 import livegaze_tiny
+from pretrained_torch_nets import random_variables
+from random_judge import save_random_judge
 from gazejax import convert
 from gazejax.data.pipeline import make_pipeline
-from gazejax.metrics import psnr
+from gazejax.geometry import angular_error
+from gazejax.metrics import frechet_inception_distance, psnr
+from gazejax.models.fid_inception import FIDFeatures, load_fid_features
+from gazejax.models.gaze_estimator import load_gaze_estimator
 from gazejax.models.livegaze.build import build_model, init_variables
 from gazejax.models.lpips import LPIPS, load_lpips
 from gazejax.train import livegaze, livegaze_eval
@@ -60,7 +65,8 @@ def test_optimizer_groups_follow_the_paper():
     assert float(jnp.abs(updates["decoder"]["b"]).max()) > 0.0
 
 
-def test_evaluate_reports_model_and_baseline(tmp_path):
+def _eval_config():
+    """The tiny config on 1 identity x 2 frames x 2 views: 2 batches of 2 pairs."""
     config = livegaze_tiny.config()
     with config.unlocked():
         config.data.update(dict(
@@ -68,12 +74,22 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
             resolution=livegaze_tiny.RESOLUTION, num_threads=0,
         ))
         config.batch_size, config.eval.num_batches = 2, 2
+    return config
+
+
+def _random_state(config):
     batch = livegaze_tiny.pair_batch()
     model = build_model(config.model)
     variables = jax.jit(functools.partial(init_variables, model))(
         jax.random.key(0), batch["source"]["image"], batch["target"]["gaze_head"], batch["target"]["camera"]
     )
-    state = TrainState(step=jnp.zeros((), jnp.int32), params=variables["params"], opt_state=None)
+    return TrainState(step=jnp.zeros((), jnp.int32), params=variables["params"], opt_state=None)
+
+
+def test_evaluate_reports_model_and_baseline(tmp_path):
+    config = _eval_config()
+    state = _random_state(config)
+    batch = livegaze_tiny.pair_batch()
     lpips_net = LPIPS()
     image = batch["source"]["image"][:1]
     convert.save(tmp_path / "lpips", {"network": "lpips"}, jax.jit(lpips_net.init)(jax.random.key(1), image, image))
@@ -101,6 +117,42 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     np.testing.assert_allclose(results["lpips_face_baseline"], expected, rtol=1e-4)
     assert np.isfinite(results["lpips_face"]) and results["lpips_face"] != results["lpips_face_baseline"]
     assert results["psnr_face"] != results["psnr_face_baseline"]
+
+    # With a judge that reads gaze and head pose (random weights, a cropping one as
+    # the SynthGaze judge), both errors appear for output, input and true target.
+    with config.unlocked():
+        config.eval.estimator = save_random_judge(tmp_path / "judge", 16, head_pose=True, crop=(0.0, 0.25, 0.5))
+        config.eval.lpips_checkpoint = ""
+    judged = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
+    for name in ("gaze", "head"):
+        for suffix in ("", "_baseline", "_target", "_same_view"):
+            assert 0 <= judged[f"{name}_error_deg{suffix}"] < 180, (name, suffix)
+    estimate = load_gaze_estimator(config.eval.estimator)[0]
+    expected = np.mean([np.asarray(angular_error(estimate(p["source"]["image"])["head"], p["target"]["head_pose"]))
+                        for p in pairs])
+    np.testing.assert_allclose(judged["head_error_deg_baseline"], expected, rtol=1e-5)
+    assert "fid" not in judged
+
+
+def test_evaluate_reports_fid_of_output_and_input_sets(tmp_path):
+    config = _eval_config()
+    state = _random_state(config)
+    # A random-weight Inception that reads 75^2 (its smallest input) keeps this test
+    # fast; only the plumbing is under test (the network's parity is elsewhere).
+    fid_net = FIDFeatures(resize_to=75)
+    convert.save(tmp_path / "fid", {"network": "inception-fid", "input_size": 75},
+                 random_variables(fid_net, jnp.zeros((1, 75, 75, 3))))
+    with config.unlocked():
+        config.eval.fid_checkpoint = str(tmp_path / "fid")
+    results = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
+    pipe = make_pipeline(config.data, "test", global_batch_size=2, seed=config.seed, process_index=0, process_count=1)
+    pairs = [pipe.local_batch(i) for i in range(2)]
+    features = load_fid_features(tmp_path / "fid")
+    masked = {k: np.concatenate([np.asarray(features(p[k]["image"] * p["target"]["face_mask"][..., None]))
+                                 for p in pairs]) for k in ("source", "target")}
+    np.testing.assert_allclose(results["fid_baseline"], frechet_inception_distance(masked["source"], masked["target"]),
+                               rtol=1e-4)
+    assert results["fid"] >= 0 and results["fid"] != results["fid_baseline"]
 
 
 def test_super_resolution_variant_keeps_its_noise_buffers():

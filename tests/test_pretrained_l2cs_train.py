@@ -1,5 +1,5 @@
 """L2CS training method: augmentation keeps labels right; the :tiny loss falls; evaluation
-covers every held-out image."""
+covers every held-out image; the exported judge crops and resizes as it was trained."""
 
 import json
 
@@ -14,7 +14,9 @@ from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import pitchyaw_to_vector
-from gazejax.models.l2cs import mirror_averaged, predict_angles
+from gazejax.models.gaze_estimator import estimate_angles
+from gazejax.models.l2cs import mirror_averaged
+from gazejax.nn.image_input import crop_and_resize
 from gazejax.train import config_loading, l2cs
 
 
@@ -35,6 +37,32 @@ def test_mirror_flips_the_image_and_the_gaze_x_axis():
     # a mirror negates the x component of the gaze direction and nothing else
     expected = np.asarray(pitchyaw_to_vector(gaze)) * np.where(flipped[:, None], [-1.0, 1.0, 1.0], 1.0)
     np.testing.assert_allclose(pitchyaw_to_vector(new_gaze), expected, atol=1e-6)
+
+
+def test_augment_mirrors_gaze_and_head_labels_with_their_image():
+    config = _config("augment.brightness=0.0", "augment.contrast=0.0", "augment.saturation=0.0")
+    images = jax.random.uniform(jax.random.key(0), (32, 4, 5, 3))
+    labels = {"gaze": jax.random.uniform(jax.random.key(1), (32, 2), minval=-0.5, maxval=0.5),
+              "head": jax.random.uniform(jax.random.key(2), (32, 2), minval=-0.5, maxval=0.5)}
+    out, new = l2cs._augment(config, jax.random.key(3), images, labels)
+    flipped = np.all(np.asarray(out) == np.asarray(images)[:, :, ::-1], axis=(1, 2, 3))
+    assert flipped.any() and not flipped.all()
+    for name in ("gaze", "head"):
+        np.testing.assert_allclose(new[name][:, 0], labels[name][:, 0])
+        np.testing.assert_allclose(new[name][:, 1], np.where(flipped, -1.0, 1.0) * labels[name][:, 1])
+
+
+def test_crop_takes_the_same_region_at_any_resolution():
+    # a 0.25-wide square two-eighths in from the top-left, at 16^2 and 32^2
+    small = np.zeros((1, 16, 16, 1), np.float32)
+    small[0, 4:8, 2:6] = 1.0
+    large = np.asarray(jax.image.resize(small, (1, 32, 32, 1), "nearest"))
+    for image in (small, large):
+        np.testing.assert_array_equal(crop_and_resize(image, 4, (0.25, 0.125, 0.25)), np.ones((1, 4, 4, 1)))
+    with pytest.raises(ValueError, match="does not fit"):
+        crop_and_resize(small, 4, (0.5, 0.0, 0.75))
+    with pytest.raises(ValueError, match="square"):
+        crop_and_resize(np.zeros((1, 16, 8, 1)), 4, (0.0, 0.0, 0.5))
 
 
 def test_colour_jitter_is_identity_at_zero_strength_and_stays_in_range():
@@ -60,19 +88,21 @@ def test_mirror_average_cancels_a_yaw_bias_and_keeps_pitch():
 
 
 def test_eye_patch_inputs_are_both_eyes_with_their_labels():
-    config = _config("model.inputs=eye_patches")
+    config = _config("model.inputs=eye_patches")  # :tiny keeps head_pose on
     batch = {
         "left_eye_patch": np.zeros((3, 8, 8, 3), np.float32),
         "right_eye_patch": np.ones((3, 8, 8, 3), np.float32),
         "left_eye_patch_gaze": np.full((3, 2), 0.1, np.float32),
         "right_eye_patch_gaze": np.full((3, 2), -0.1, np.float32),
     }
-    images, gaze = l2cs.images_and_gaze(config, batch)
-    assert images.shape == (6, 8, 8, 3) and gaze.shape == (6, 2)
+    images, labels = l2cs.images_and_labels(_config("model.inputs=eye_patches", "model.head_pose=False"), batch)
+    assert images.shape == (6, 8, 8, 3) and set(labels) == {"gaze"} and labels["gaze"].shape == (6, 2)
     np.testing.assert_array_equal(images[3:], 1.0)
-    np.testing.assert_allclose(gaze[3:], -0.1)
+    np.testing.assert_allclose(labels["gaze"][3:], -0.1)
     with pytest.raises(ValueError, match="model.inputs"):
-        l2cs.images_and_gaze(_config("model.inputs=eyes"), batch)
+        l2cs.images_and_labels(_config("model.inputs=eyes"), batch)
+    with pytest.raises(ValueError, match="head pose"):
+        l2cs.images_and_labels(config, batch)
 
 
 def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
@@ -97,14 +127,21 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
     test_records = config.data.identities * config.data.frames * config.data.views
     assert result["num_images"] == test_records
     assert np.isfinite(result["angular_error_deg"]) and result["mean_gaze_baseline_deg"] > 0
+    assert np.isfinite(result["head_error_deg"])
     evaluated = jax.jit(lambda s, b: l2cs.eval_step(config, s, b))(state, batch)
-    assert set(evaluated) == {"angular_error_deg", "mean_gaze_baseline_deg"}
+    assert set(evaluated) == {"angular_error_deg", "head_error_deg", "mean_gaze_baseline_deg"}
 
-    # The export is a converted checkpoint: `gazejax estimate` and eval.estimator read it.
+    # The export is a converted checkpoint: `gazejax estimate` and eval.estimator read it,
+    # cropping and resizing as in training.
     module, variables, info = convert.load(tmp_path / "estimator")
+    assert info["crop"] == list(config.model.crop) and info["head_pose"]
     images = np.round(np.asarray(batch["image"][:2]) * 255) / 255  # exactly representable as PNG
-    exported = jax.jit(lambda v, x: predict_angles(module, v, x, info)["gaze"])(variables, images)
-    np.testing.assert_allclose(exported, l2cs.predict(config, state, images), atol=1e-5)
+    exported = jax.jit(lambda v, x: estimate_angles(module, v, info, x))(variables, images)
+    own = l2cs.predict(config, state, images)
+    assert set(exported) == {"gaze", "head"}
+    for name in exported:
+        np.testing.assert_allclose(exported[name], own[name], atol=1e-5)
+    exported = exported["gaze"]
 
     paths = []
     for i, image in enumerate(images):
@@ -115,4 +152,5 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
     rows = json.loads(out.read_text())
     assert [r["image"] for r in rows] == paths
     np.testing.assert_allclose([[r["pitch"], r["yaw"]] for r in rows], exported, atol=1e-5)
+    np.testing.assert_allclose([[r["head_pitch"], r["head_yaw"]] for r in rows], own["head"], atol=1e-5)
     assert main(["estimate", "--checkpoint", str(tmp_path / "estimator"), "--images", "missing.png"]) == 2

@@ -24,6 +24,7 @@ NETWORKS = {
     "gazenerf-vgg-estimator": "gazejax.convert.gazenerf_vgg_estimator",
     "vgg16": "gazejax.convert.vgg16",
     "lpips": "gazejax.convert.lpips",
+    "inception-fid": "gazejax.convert.inception_fid",
 }
 INFO_FILE = "network.json"
 VARIABLES_DIR = "variables"

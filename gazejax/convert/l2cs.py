@@ -43,7 +43,7 @@ def describe(state_dict, options):
 
 
 def build(info):
-    return L2CS(depth=info["depth"], num_bins=info["num_bins"])
+    return L2CS(depth=info["depth"], num_bins=info["num_bins"], head_pose=info.get("head_pose", False))
 
 
 def example_inputs(info):

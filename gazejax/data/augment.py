@@ -15,14 +15,15 @@ def random_mirror(key, images, gaze):
     Args:
       key: PRNG key.
       images: (N, H, W, C) images.
-      gaze: (N, 2) camera-frame (pitch, yaw) radians.
+      gaze: (N, ..., 2) camera-frame (pitch, yaw) radians: one or more
+        directions per image (a gaze, a head pose, ...).
     Returns:
       (images, gaze) with the same shapes.
     """
     flip = jax.random.bernoulli(key, 0.5, (images.shape[0],))
     images = jnp.where(flip[:, None, None, None], images[:, :, ::-1], images)
-    gaze = gaze * jnp.where(flip[:, None], jnp.array([1.0, -1.0]), 1.0)
-    return images, gaze
+    yaw_sign = jnp.where(flip, -1.0, 1.0).reshape((-1,) + (1,) * (gaze.ndim - 2))
+    return images, gaze.at[..., 1].multiply(yaw_sign)
 
 
 def random_colour(key, images, brightness, contrast, saturation):

@@ -3,15 +3,18 @@
 Every estimator module listed in :data:`ESTIMATOR_MODULES` has
 ``predict_angles(module, variables, images, info) -> {'gaze': (N, 2)[,
 'head': (N, 2)]}`` in our (pitch, yaw) radians: each converts its own
-output convention there. :func:`estimate_angles` adds the resize to the
-network's input size; :func:`load_gaze_estimator` turns a directory written
-by ``gazejax convert`` (or exported by ``gazejax evaluate`` of an L2CS run)
-into a jitted ``images (N, H, W, 3) in [0, 1] -> (N, 2)`` gaze function.
+output convention there. :func:`estimate_angles` adds the crop and resize to
+the network's input (as the network saw its training images);
+:func:`load_gaze_estimator` turns a directory written by ``gazejax convert``
+(or exported by ``gazejax evaluate`` of an L2CS run) into a jitted
+``images (N, H, W, 3) in [0, 1] -> {'gaze'[, 'head']} (N, 2)`` function.
 """
 
 import importlib
 
 import jax
+
+from gazejax.nn.image_input import crop_and_resize
 
 # converted network name -> module with predict_angles(module, variables, images, info)
 ESTIMATOR_MODULES = {
@@ -33,20 +36,23 @@ def check_estimator(info, directory):
 def estimate_angles(module, variables, info, images):
     """``{'gaze'[, 'head']}`` (N, 2) radians of (N, H, W, 3) images in [0, 1].
 
-    Images of another size than ``info['input_size']`` are resized bilinearly
-    first. Differentiable with respect to ``images`` (functional losses).
+    The images are cropped to ``info['crop']`` (fractions ``(top, left,
+    side)``; SynthGaze judges) and resized bilinearly to ``info['input_size']``,
+    antialiased when ``info['antialias']`` (as our judges were trained; the
+    converted networks follow their references' plain interpolation).
+    Differentiable with respect to ``images`` (functional losses).
     """
-    size = info["input_size"]
-    if images.shape[1:3] != (size, size):
-        images = jax.image.resize(images, (images.shape[0], size, size, 3), "bilinear")
+    crop = info.get("crop")
+    images = crop_and_resize(images, info["input_size"], tuple(crop) if crop else None,
+                             antialias=info.get("antialias", False))
     predict = importlib.import_module(ESTIMATOR_MODULES[info["network"]]).predict_angles
     return predict(module, variables, images, info)
 
 
 def load_gaze_estimator(directory):
-    """Returns ``(estimate, info)``: ``estimate`` maps images to (N, 2) gaze radians."""
+    """Returns ``(estimate, info)``: ``estimate`` maps images to ``{'gaze'[, 'head']}`` (N, 2) radians."""
     from gazejax.convert import load  # noqa: PLC0415 -- orbax only when weights are used
 
     module, variables, info = load(directory)
     check_estimator(info, directory)
-    return jax.jit(lambda images: estimate_angles(module, variables, info, images)["gaze"]), info
+    return jax.jit(lambda images: estimate_angles(module, variables, info, images)), info

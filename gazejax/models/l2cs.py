@@ -10,6 +10,11 @@ The reference's ``forward`` returns ``(yaw, pitch)`` and its scripts unpack
 them as ``(pitch, yaw)`` (L2CS issue #32); ours returns a dict keyed by the
 true names, and :func:`predict_angles` maps to our (pitch, yaw) radians
 through ``gazejax.geometry.from_l2cs`` (the one conversion).
+
+``head_pose=True`` adds our extension for SynthGaze judges: a second pair of
+bin heads, ``fc_yaw_head``/``fc_pitch_head``, for the camera-frame head pose,
+so one judge scores both the gaze and the head pose of a redirected face. The
+released checkpoints have none.
 """
 
 import dataclasses
@@ -55,22 +60,29 @@ class L2CS(nn.Module):
     Attributes:
       depth: ResNet depth (the released models use 50).
       num_bins: bins per angle (90 for Gaze360, 28 for MPIIGaze).
+      head_pose: also predict the head pose (``fc_*_head``; not in the paper).
 
     Call: ``images`` (N, H, W, 3) RGB in [0, 1] (the reference uses 448^2;
     ImageNet normalisation is done here) -> ``{'pitch': (N, num_bins),
-    'yaw': (N, num_bins)}`` logits.
+    'yaw': (N, num_bins)}`` logits, plus ``'head_pitch'``, ``'head_yaw'``
+    (N, num_bins) with ``head_pose``.
     """
 
     depth: int = 50
     num_bins: int = 90
+    head_pose: bool = False
 
     @nn.compact
     def __call__(self, images, train=False):
         features = ResNet(self.depth, name="backbone")(imagenet_normalize(images), train)
-        return {
+        logits = {
             "pitch": nn.Dense(self.num_bins, name="fc_pitch_gaze")(features),
             "yaw": nn.Dense(self.num_bins, name="fc_yaw_gaze")(features),
         }
+        if self.head_pose:
+            logits["head_pitch"] = nn.Dense(self.num_bins, name="fc_pitch_head")(features)
+            logits["head_yaw"] = nn.Dense(self.num_bins, name="fc_yaw_head")(features)
+        return logits
 
 
 def expected_angle_deg(logits, binning):
@@ -90,13 +102,24 @@ def bin_index(angle_deg, binning):
     return jnp.clip(index, 0, binning.num_bins - 1)
 
 
-def logits_to_pitchyaw(logits, binning):
-    """L2CS logits dict -> our (pitch, yaw) radians ``(N, 2)``, differentiable."""
+def logits_to_pitchyaw(logits, binning, prefix=""):
+    """L2CS logits dict -> our (pitch, yaw) radians ``(N, 2)``, differentiable.
+
+    ``prefix='head_'`` decodes the head-pose heads instead of the gaze heads.
+    """
     return from_l2cs(
-        expected_angle_deg(logits["yaw"], binning),
-        expected_angle_deg(logits["pitch"], binning),
+        expected_angle_deg(logits[prefix + "yaw"], binning),
+        expected_angle_deg(logits[prefix + "pitch"], binning),
         degrees=True,
     )
+
+
+def logits_to_angles(logits, binning):
+    """L2CS logits dict -> ``{'gaze': (N, 2)[, 'head': (N, 2)]}`` our radians."""
+    angles = {"gaze": logits_to_pitchyaw(logits, binning)}
+    if "head_yaw" in logits:
+        angles["head"] = logits_to_pitchyaw(logits, binning, prefix="head_")
+    return angles
 
 
 def mirror_averaged(predict, images):
@@ -104,23 +127,24 @@ def mirror_averaged(predict, images):
 
     A mirror negates the yaw (``gazejax.data.augment``), so the mirrored
     prediction's yaw is negated back before averaging. ``predict``:
-    (M, H, W, 3) -> (M, 2); returns (N, 2) for (N, H, W, 3) ``images``.
+    (M, H, W, 3) -> (M, 2), or a dict of such; returns the same for the
+    (N, H, W, 3) ``images``.
     """
     n = images.shape[0]
     both = predict(jnp.concatenate([images, images[:, :, ::-1]]))
-    return 0.5 * (both[:n] + both[n:] * jnp.array([1.0, -1.0], both.dtype))
+    return jax.tree.map(lambda a: 0.5 * (a[:n] + a[n:] * jnp.array([1.0, -1.0], a.dtype)), both)
 
 
 def predict_angles(module, variables, images, info):
-    """Gaze of (N, H, W, 3) images in [0, 1] at the network's input size -> ``{'gaze': (N, 2)}`` radians.
+    """(N, H, W, 3) images in [0, 1] at the network's input size -> ``{'gaze'[, 'head']}`` (N, 2) radians.
 
-    With ``info['mirror_average']`` (a SynthGaze judge trained with mirroring),
-    the prediction is :func:`mirror_averaged`.
+    ``'head'`` when the network has head-pose heads. With
+    ``info['mirror_average']`` (a SynthGaze judge trained with mirroring), the
+    prediction is :func:`mirror_averaged`.
     """
     binning = BINNINGS[info["binning"]]
 
     def predict(x):
-        return logits_to_pitchyaw(module.apply(variables, x), binning)
+        return logits_to_angles(module.apply(variables, x), binning)
 
-    gaze = mirror_averaged(predict, images) if info.get("mirror_average") else predict(images)
-    return {"gaze": gaze}
+    return mirror_averaged(predict, images) if info.get("mirror_average") else predict(images)

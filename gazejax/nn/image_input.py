@@ -29,3 +29,21 @@ def resize_square(images, size, antialias=False):
     if (h, w) == (size, size):
         return images
     return jax.image.resize(images, (n, size, size, c), "bilinear", antialias=antialias)
+
+
+def crop_and_resize(images, size, crop=None, antialias=False):
+    """Square crop of (N, H, W, C) square images, then :func:`resize_square` to ``size``.
+
+    ``crop`` is ``(top, left, side)`` as fractions of the image side, or None
+    for the whole image. Fractions rather than pixels, so one judge reads its
+    region the same way from a 64^2, 128^2 or 512^2 face.
+    """
+    if crop is not None:
+        n, h, w, c = images.shape
+        if h != w:
+            raise ValueError(f"a cropping estimator needs square images, got {h}x{w}")
+        top, left, side = (round(f * h) for f in crop)
+        if top < 0 or left < 0 or side < 1 or top + side > h or left + side > w:
+            raise ValueError(f"crop {tuple(crop)} does not fit a {h}x{w} image")
+        images = images[:, top:top + side, left:left + side]
+    return resize_square(images, size, antialias=antialias)

@@ -164,10 +164,11 @@ def evaluate(config, state, workdir):
     PSNR, SSIM, LPIPS (``eval.lpips_checkpoint``); with an estimator
     (``loss.estimator_checkpoint``): gaze (and, when the estimator predicts
     it, head) error of est(output) vs est(target), the reference protocol,
-    and, where the target has a camera-frame ``gaze`` label (SynthGaze),
-    est(output) against it. The same numbers for the do-nothing baseline
-    (output = input, keys ``baseline_*``) and the estimator on the true
-    target (``target_gaze_error_vs_label``, its own floor). Writes
+    and, where the target has camera-frame labels (SynthGaze's ``gaze`` and
+    ``head_pose``), est(output) against them (``*_error_vs_label``). The same
+    numbers for the do-nothing baseline (output = input, keys ``baseline_*``)
+    and the estimator on the true target (``target_*_error_vs_label``, its own
+    floor). Writes
     ``workdir/gazenerf_eval.json``.
     """
     from gazejax.data import pipeline as pipeline_lib  # noqa: PLC0415
@@ -199,21 +200,24 @@ def evaluate(config, state, workdir):
         if estimator is None:
             continue
         ref = estimator(truth)
-        if "gaze" in targets:
-            scores["target_gaze_error_vs_label"] += list(np.asarray(angular_error(ref["gaze"], targets["gaze"])))
+        labels = {name: targets[key] for name, key in _LABEL_KEYS.items() if name in ref and key in targets}
+        for name, label in labels.items():
+            scores[f"target_{name}_error_vs_label"] += list(np.asarray(angular_error(ref[name], label)))
         for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
             pred = estimator(out)
-            for name in ("gaze", "head"):
-                if name in pred:
-                    scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
-            if "gaze" in targets:
-                label_error = angular_error(pred["gaze"], targets["gaze"])
-                scores[prefix + "gaze_error_vs_label"] += list(np.asarray(label_error))
+            for name in pred:
+                scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
+            for name, label in labels.items():
+                scores[f"{prefix}{name}_error_vs_label"] += list(np.asarray(angular_error(pred[name], label)))
     results = {k: float(np.mean(v)) for k, v in scores.items()}
     results["num_pairs"] = len(pairs)
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return results
+
+
+# estimator output -> the SynthGaze record key of its camera-frame label
+_LABEL_KEYS = {"gaze": "gaze", "head": "head_pose"}
 
 
 def _stack(rows):

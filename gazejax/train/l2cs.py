@@ -4,7 +4,9 @@ Per angle: cross-entropy over bins + alpha * MSE of the softmax expectation
 (``gazejax.losses.gaze.l2cs_loss``); pitch and yaw losses are summed. Labels
 are the camera-frame ``gaze`` of each record; L2CS's angle signs equal ours
 (``gazejax.geometry.from_l2cs``), so a label in L2CS degrees is just
-``degrees(gaze)`` per angle. Training images may be mirrored (yaw negated) and
+``degrees(gaze)`` per angle. With ``model.head_pose`` the network also has
+head-pose heads, trained the same way on the records' ``head_pose`` and added
+to the loss. Training images may be mirrored (yaw negated) and
 colour-jittered (``config.augment``, ``gazejax.data.augment``).
 
 ``evaluate`` reports the mean angular error over every record of the held-out
@@ -27,13 +29,14 @@ from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import angular_error
 from gazejax.losses.gaze import l2cs_loss
-from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw, mirror_averaged
-from gazejax.nn.image_input import resize_square
+from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_angles, mirror_averaged
+from gazejax.nn.image_input import crop_and_resize
 from gazejax.train.method import Method, TrainState
 
 
 def model(config):
-    return L2CS(depth=config.model.depth, num_bins=BINNINGS[config.model.binning].num_bins)
+    return L2CS(depth=config.model.depth, num_bins=BINNINGS[config.model.binning].num_bins,
+                head_pose=config.model.get("head_pose", False))
 
 
 def _optimizer(config):
@@ -47,39 +50,51 @@ def _optimizer(config):
     return optax.adamw(lr, weight_decay=o.weight_decay)
 
 
-def _augment(config, key, images, gaze):
-    """Mirror (yaw negated) and colour jitter, as ``config.augment`` asks."""
+def _augment(config, key, images, labels):
+    """Mirror (every label's yaw negated) and colour jitter, as ``config.augment`` asks.
+
+    ``labels``: dict of (N, 2) camera-frame (pitch, yaw) radians.
+    """
     a = config.augment
     k_mirror, k_colour = jax.random.split(key)
     if a.mirror:
-        images, gaze = random_mirror(k_mirror, images, gaze)
+        names = sorted(labels)
+        images, stacked = random_mirror(k_mirror, images, jnp.stack([labels[k] for k in names], 1))
+        labels = {k: stacked[:, i] for i, k in enumerate(names)}
     if a.brightness or a.contrast or a.saturation:
         images = random_colour(k_colour, images, a.brightness, a.contrast, a.saturation)
-    return images, gaze
+    return images, labels
 
 
 def _inputs(config, images):
-    return resize_square(images, config.model.input_size, antialias=True)
+    crop = config.model.get("crop")
+    return crop_and_resize(images, config.model.input_size, tuple(crop) if crop else None, antialias=True)
 
 
-def images_and_gaze(config, batch):
+def images_and_labels(config, batch):
     """The estimator's training examples in a batch of records, by ``model.inputs``.
 
-    ``'face'``: ``batch['image']`` (N, H, W, 3) with ``batch['gaze']`` (N, 2).
+    ``'face'``: ``batch['image']`` (N, H, W, 3) with ``{'gaze': batch['gaze']}``
+    (N, 2), plus ``'head': batch['head_pose']`` with ``model.head_pose``.
     ``'eye_patches'``: both eye patches as separate examples (2N, P, P, 3), the
-    right ones already mirrored by SynthGaze, with their labels (2N, 2).
+    right ones already mirrored by SynthGaze, with ``{'gaze'}`` (2N, 2).
     """
     if config.model.inputs == "face":
-        return batch["image"], batch["gaze"]
+        labels = {"gaze": batch["gaze"]}
+        if config.model.get("head_pose"):
+            labels["head"] = batch["head_pose"]
+        return batch["image"], labels
     if config.model.inputs == "eye_patches":
+        if config.model.get("head_pose"):
+            raise ValueError("model.head_pose needs model.inputs='face': eye patches carry no head pose")
         eyes = ("left", "right")
         return (jnp.concatenate([batch[f"{e}_eye_patch"] for e in eyes]),
-                jnp.concatenate([batch[f"{e}_eye_patch_gaze"] for e in eyes]))
+                {"gaze": jnp.concatenate([batch[f"{e}_eye_patch_gaze"] for e in eyes])})
     raise ValueError(f"model.inputs must be 'face' or 'eye_patches', got {config.model.inputs!r}")
 
 
 def init(config, key, batch):
-    variables = model(config).init(key, _inputs(config, images_and_gaze(config, batch)[0][:1]))
+    variables = model(config).init(key, _inputs(config, images_and_labels(config, batch)[0][:1]))
     params = variables["params"]
     return TrainState(
         step=jnp.zeros((), jnp.int32),
@@ -92,9 +107,8 @@ def init(config, key, batch):
 
 def train_step(config, state, batch, key):
     binning = BINNINGS[config.model.binning]
-    images, labels = images_and_gaze(config, batch)
-    images, gaze = _augment(config, key, images, labels)
-    target_deg = jnp.degrees(gaze)  # (N, 2) pitch, yaw
+    images, labels = images_and_labels(config, batch)
+    images, augmented = _augment(config, key, images, labels)
     images = _inputs(config, images)
 
     def loss_fn(params):
@@ -102,36 +116,47 @@ def train_step(config, state, batch, key):
             {"params": params, "batch_stats": state.batch_stats}, images, train=True,
             mutable=["batch_stats"],
         )
-        pitch = l2cs_loss(logits["pitch"], target_deg[:, 0], binning, config.loss.alpha)
-        yaw = l2cs_loss(logits["yaw"], target_deg[:, 1], binning, config.loss.alpha)
-        return pitch + yaw, (logits, updates["batch_stats"], pitch, yaw)
+        terms = {}
+        for name, prefix in (("gaze", ""), ("head", "head_")):
+            if name in augmented:
+                target_deg = jnp.degrees(augmented[name])  # (N, 2) pitch, yaw
+                for i, angle in enumerate(("pitch", "yaw")):
+                    terms[f"loss_{prefix}{angle}"] = l2cs_loss(
+                        logits[prefix + angle], target_deg[:, i], binning, config.loss.alpha)
+        return sum(terms.values()), (logits, updates["batch_stats"], terms)
 
-    (loss, (logits, batch_stats, pitch, yaw)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    (loss, (logits, batch_stats, terms)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
     updates, opt_state = _optimizer(config).update(grads, state.opt_state, state.params)
-    predicted = logits_to_pitchyaw(logits, binning)
+    predicted = logits_to_angles(logits, binning)
+    gaze = labels["gaze"]
     extra = {
-        "gaze_sum": state.extra["gaze_sum"] + jnp.sum(labels, axis=0),
-        "gaze_count": state.extra["gaze_count"] + labels.shape[0],
+        "gaze_sum": state.extra["gaze_sum"] + jnp.sum(gaze, axis=0),
+        "gaze_count": state.extra["gaze_count"] + gaze.shape[0],
     }
     new_state = state.replace(
         params=optax.apply_updates(state.params, updates), opt_state=opt_state,
         batch_stats=batch_stats, extra=extra,
     )
-    metrics = {
-        "loss": loss, "loss_pitch": pitch, "loss_yaw": yaw,
-        "angular_error_deg": jnp.mean(angular_error(predicted, gaze)),
-    }
+    metrics = {"loss": loss, **terms, **_errors(predicted, augmented)}
     return new_state, metrics
 
 
+def _errors(predicted, labels):
+    """Mean angular errors (degrees): ``angular_error_deg`` (gaze)[, ``head_error_deg``]."""
+    errors = {"angular_error_deg": jnp.mean(angular_error(predicted["gaze"], labels["gaze"]))}
+    if "head" in labels:
+        errors["head_error_deg"] = jnp.mean(angular_error(predicted["head"], labels["head"]))
+    return errors
+
+
 def predict(config, state, images):
-    """(N, H, W, 3) in [0, 1] -> (N, 2) our (pitch, yaw) radians, inference mode.
+    """(N, H, W, 3) in [0, 1] -> ``{'gaze'[, 'head']}`` (N, 2) our (pitch, yaw) radians, inference mode.
 
     Averaged with the mirrored image's prediction when ``model.mirror_average``.
     """
     def once(x):
         logits = model(config).apply({"params": state.params, "batch_stats": state.batch_stats}, x)
-        return logits_to_pitchyaw(logits, BINNINGS[config.model.binning])
+        return logits_to_angles(logits, BINNINGS[config.model.binning])
 
     images = _inputs(config, images)
     return mirror_averaged(once, images) if config.model.mirror_average else once(images)
@@ -142,10 +167,10 @@ def _mean_training_gaze(state):
 
 
 def eval_step(config, state, batch):
-    images, gaze = images_and_gaze(config, batch)
-    errors = angular_error(predict(config, state, images), gaze)
+    images, labels = images_and_labels(config, batch)
+    gaze = labels["gaze"]
     baseline = angular_error(jnp.broadcast_to(_mean_training_gaze(state), gaze.shape), gaze)
-    return {"angular_error_deg": jnp.mean(errors), "mean_gaze_baseline_deg": jnp.mean(baseline)}
+    return {**_errors(predict(config, state, images), labels), "mean_gaze_baseline_deg": jnp.mean(baseline)}
 
 
 def export(config, state, directory):
@@ -154,7 +179,9 @@ def export(config, state, directory):
         "network": "l2cs", "arch": f"resnet{config.model.depth}", "depth": config.model.depth,
         "binning": config.model.binning, "num_bins": BINNINGS[config.model.binning].num_bins,
         "input_size": config.model.input_size, "inputs": config.model.inputs,
-        "mirror_average": config.model.mirror_average,
+        "mirror_average": config.model.mirror_average, "head_pose": bool(config.model.get("head_pose")),
+        # how the network saw its training images; estimate_angles repeats it
+        "crop": list(config.model.crop) if config.model.get("crop") else None, "antialias": True,
     }
     variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
     convert.save(directory, info, variables, force=True)
@@ -163,26 +190,35 @@ def export(config, state, directory):
 def evaluate(config, state, workdir):
     """Mean angular error over all records of ``data.eval_split`` (held-out identities).
 
+    Gaze (``angular_error_deg``, its median, and the predict-the-mean-training-gaze
+    baseline) and, with ``model.head_pose``, head pose (``head_error_deg``).
     Also exports the estimator to ``<workdir>/estimator`` (unless workdir is None).
     """
     source, _ = pipeline_lib.open_source(config.data, config.data.eval_split)
     predict_fn = jax.jit(lambda s, x: predict(config, s, x))
     mean_gaze = np.asarray(_mean_training_gaze(state))
-    errors, baseline = [], []
+    errors = {}
     for start in range(0, len(source), config.batch_size):
         records = [pipeline_lib.to_float(source[i]) for i in range(start, min(start + config.batch_size, len(source)))]
-        images, gaze = images_and_gaze(config, {k: np.stack([r[k] for r in records]) for k in records[0]})
-        errors.append(np.asarray(angular_error(predict_fn(state, images), gaze)))
-        baseline.append(np.asarray(angular_error(np.broadcast_to(mean_gaze, gaze.shape), gaze)))
-    errors, baseline = np.concatenate(errors), np.concatenate(baseline)
+        images, labels = images_and_labels(config, {k: np.stack([r[k] for r in records]) for k in records[0]})
+        predicted = predict_fn(state, images)
+        predicted["baseline"] = np.broadcast_to(mean_gaze, labels["gaze"].shape)
+        labels["baseline"] = labels["gaze"]
+        for name, label in labels.items():
+            errors.setdefault(name, []).append(np.asarray(angular_error(predicted[name], label)))
+    errors = {k: np.concatenate(v) for k, v in errors.items()}
     if workdir is not None:
         export(config, state, pathlib.Path(workdir) / "estimator")
-    return {
-        "angular_error_deg": float(errors.mean()),
-        "angular_error_deg_median": float(np.median(errors)),
-        "mean_gaze_baseline_deg": float(baseline.mean()),
-        "num_images": int(errors.size),
+    results = {
+        "angular_error_deg": float(errors["gaze"].mean()),
+        "angular_error_deg_median": float(np.median(errors["gaze"])),
+        "mean_gaze_baseline_deg": float(errors["baseline"].mean()),
+        "num_images": int(errors["gaze"].size),
     }
+    if "head" in errors:
+        results["head_error_deg"] = float(errors["head"].mean())
+        results["head_error_deg_median"] = float(np.median(errors["head"]))
+    return results
 
 
 METHOD = Method(init=init, train_step=train_step, eval_step=eval_step, evaluate=evaluate)

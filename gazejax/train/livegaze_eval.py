@@ -9,16 +9,20 @@ disjoint from training), against the TRUE target image:
 - with ``eval.estimator`` (a directory from ``gazejax convert`` of a gaze
   estimator): angular gaze error (degrees) of the estimator on the output,
   on the source (baseline) and on the true target (the estimator's own
-  floor), each against the target's camera-frame gaze label;
+  floor), each against the target's camera-frame gaze label, and the same
+  for the head pose (``head_error_deg*``, against the target's ``head_pose``)
+  when the estimator predicts one (the SynthGaze L2CS judge does);
 - with ``eval.lpips_checkpoint`` (``gazejax convert lpips``): LPIPS of the
   face-masked output and baseline against the face-masked target;
+- with ``eval.fid_checkpoint`` (``gazejax convert inception-fid``): FID of the
+  set of face-masked outputs (``fid``) and of inputs (``fid_baseline``)
+  against the set of face-masked targets (one number per set, not per pair;
+  with a few hundred images it is biased upwards, so compare it only within
+  one table);
 - every metric again over the pairs whose target is seen from the source's
   own camera (suffix ``_same_view``, count ``pairs_same_view``): there the
   camera-frame gaze changes only by the eyes' rotation, while a new view
   also turns the head, which a judge can read from a blurry face.
-
-Head-pose error and FID are not computed: no SynthGaze head-pose judge or
-Inception network exists here yet.
 
 Results are per-pair means over this process's batches.
 """
@@ -29,7 +33,8 @@ import numpy as np
 
 from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
-from gazejax.metrics import psnr, ssim
+from gazejax.metrics import frechet_inception_distance, psnr, ssim
+from gazejax.models.fid_inception import load_fid_features
 from gazejax.models.gaze_estimator import load_gaze_estimator
 from gazejax.models.lpips import load_lpips
 
@@ -60,21 +65,24 @@ def evaluate(redirect, model_variables, config, state, workdir):
 
     estimate = load_gaze_estimator(config.eval.estimator)[0] if config.eval.estimator else None
     lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
+    fid_features = load_fid_features(config.eval.fid_checkpoint) if config.eval.fid_checkpoint else None
     variables = model_variables(state.params, state.extra)
-    totals, same_view = {}, []
+    totals, same_view, features = {}, [], {}
     for i in range(config.eval.num_batches):
         batch = pipe.local_batch(i)
         out, values = scores(variables, batch["source"], batch["target"])
         if estimate is not None:
-            label = batch["target"]["gaze"]
-            values["gaze_error_deg"] = angular_error(estimate(out), label)
-            values["gaze_error_deg_baseline"] = angular_error(estimate(batch["source"]["image"]), label)
-            values["gaze_error_deg_target"] = angular_error(estimate(batch["target"]["image"]), label)
+            values.update(_estimator_errors(estimate, out, batch))
         if lpips is not None:
             face = batch["target"]["face_mask"][..., None]
             target = batch["target"]["image"] * face
             values["lpips_face"] = lpips(out * face, target)
             values["lpips_face_baseline"] = lpips(batch["source"]["image"] * face, target)
+        if fid_features is not None:
+            face = batch["target"]["face_mask"][..., None]
+            for name, images in (("output", out), ("input", batch["source"]["image"]),
+                                 ("target", batch["target"]["image"])):
+                features.setdefault(name, []).append(np.asarray(fid_features(images * face)))
         for k, v in values.items():
             totals.setdefault(k, []).append(np.asarray(v))
         same_view.append(np.asarray(batch["source"]["view"] == batch["target"]["view"]))
@@ -83,6 +91,22 @@ def evaluate(redirect, model_variables, config, state, workdir):
     results = {k: float(np.mean(v)) for k, v in totals.items()}
     if same_view.any():
         results.update({f"{k}_same_view": float(np.mean(v[same_view])) for k, v in totals.items()})
+    if features:
+        features = {k: np.concatenate(v) for k, v in features.items()}
+        results["fid"] = frechet_inception_distance(features["output"], features["target"])
+        results["fid_baseline"] = frechet_inception_distance(features["input"], features["target"])
     results["pairs"] = int(same_view.size)
     results["pairs_same_view"] = int(same_view.sum())
     return results
+
+
+def _estimator_errors(estimate, out, batch):
+    """Per-pair angular errors (degrees) of the judge's reading of the output, the
+    input (do nothing) and the true target, against the target's labels: gaze,
+    and head pose when the judge predicts it."""
+    labels = {"gaze": batch["target"]["gaze"], "head": batch["target"]["head_pose"]}
+    errors = {}
+    for suffix, image in (("", out), ("_baseline", batch["source"]["image"]), ("_target", batch["target"]["image"])):
+        for name, angles in estimate(image).items():
+            errors[f"{name}_error_deg{suffix}"] = angular_error(angles, labels[name])
+    return errors

@@ -69,7 +69,7 @@ def evaluate(config, state, workdir):
         if estimate is not None:
             label = pairs["target_gaze"]
             for name, image in dict(images, target=pairs["target"]).items():
-                scores[f"gaze_error_deg_{name}"] = angular_error(estimate(image), label)
+                scores[f"gaze_error_deg_{name}"] = angular_error(estimate(image)["gaze"], label)
         scores["redirection_deg"] = redirection_buckets(
             pairs["source_gaze"], pairs["target_gaze"], e.bucket_deg, e.max_bucket_deg)
         for k, v in scores.items():
