@@ -16,6 +16,9 @@ import jax
 
 from gazejax.nn.image_input import crop_and_resize
 
+# estimator output -> the SynthGaze record key of its camera-frame label (evaluations score against it)
+LABEL_KEYS = {"gaze": "gaze", "head": "head_pose"}
+
 # converted network name -> module with predict_angles(module, variables, images, info)
 ESTIMATOR_MODULES = {
     "l2cs": "gazejax.models.l2cs",
@@ -42,9 +45,7 @@ def estimate_angles(module, variables, info, images):
     converted networks follow their references' plain interpolation).
     Differentiable with respect to ``images`` (functional losses).
     """
-    crop = info.get("crop")
-    images = crop_and_resize(images, info["input_size"], tuple(crop) if crop else None,
-                             antialias=info.get("antialias", False))
+    images = crop_and_resize(images, info["input_size"], info.get("crop"), antialias=info.get("antialias", False))
     predict = importlib.import_module(ESTIMATOR_MODULES[info["network"]]).predict_angles
     return predict(module, variables, images, info)
 

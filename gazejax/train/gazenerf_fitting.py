@@ -28,7 +28,7 @@ from gazejax import metrics
 from gazejax.convert import load_frozen
 from gazejax.geometry import angular_error
 from gazejax.losses.gazenerf import region_masks, whiten_outside
-from gazejax.models.gaze_estimator import estimate_angles
+from gazejax.models.gaze_estimator import LABEL_KEYS, estimate_angles
 from gazejax.models.gazenerf import latent
 from gazejax.models.lpips import load_lpips
 from gazejax.train import gazenerf as method
@@ -200,7 +200,7 @@ def evaluate(config, state, workdir):
         if estimator is None:
             continue
         ref = estimator(truth)
-        labels = {name: targets[key] for name, key in _LABEL_KEYS.items() if name in ref and key in targets}
+        labels = {name: targets[key] for name, key in LABEL_KEYS.items() if name in ref and key in targets}
         for name, label in labels.items():
             scores[f"target_{name}_error_vs_label"] += list(np.asarray(angular_error(ref[name], label)))
         for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
@@ -214,10 +214,6 @@ def evaluate(config, state, workdir):
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return results
-
-
-# estimator output -> the SynthGaze record key of its camera-frame label
-_LABEL_KEYS = {"gaze": "gaze", "head": "head_pose"}
 
 
 def _stack(rows):

@@ -67,8 +67,7 @@ def _augment(config, key, images, labels):
 
 
 def _inputs(config, images):
-    crop = config.model.get("crop")
-    return crop_and_resize(images, config.model.input_size, tuple(crop) if crop else None, antialias=True)
+    return crop_and_resize(images, config.model.input_size, config.model.get("crop"), antialias=True)
 
 
 def images_and_labels(config, batch):
@@ -181,7 +180,7 @@ def export(config, state, directory):
         "input_size": config.model.input_size, "inputs": config.model.inputs,
         "mirror_average": config.model.mirror_average, "head_pose": bool(config.model.get("head_pose")),
         # how the network saw its training images; estimate_angles repeats it
-        "crop": list(config.model.crop) if config.model.get("crop") else None, "antialias": True,
+        "crop": config.model.get("crop"), "antialias": True,
     }
     variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
     convert.save(directory, info, variables, force=True)

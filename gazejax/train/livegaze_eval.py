@@ -35,7 +35,7 @@ from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import frechet_inception_distance, psnr, ssim
 from gazejax.models.fid_inception import load_fid_features
-from gazejax.models.gaze_estimator import load_gaze_estimator
+from gazejax.models.gaze_estimator import LABEL_KEYS, load_gaze_estimator
 from gazejax.models.lpips import load_lpips
 
 
@@ -73,13 +73,12 @@ def evaluate(redirect, model_variables, config, state, workdir):
         out, values = scores(variables, batch["source"], batch["target"])
         if estimate is not None:
             values.update(_estimator_errors(estimate, out, batch))
+        face = batch["target"]["face_mask"][..., None]
         if lpips is not None:
-            face = batch["target"]["face_mask"][..., None]
             target = batch["target"]["image"] * face
             values["lpips_face"] = lpips(out * face, target)
             values["lpips_face_baseline"] = lpips(batch["source"]["image"] * face, target)
         if fid_features is not None:
-            face = batch["target"]["face_mask"][..., None]
             for name, images in (("output", out), ("input", batch["source"]["image"]),
                                  ("target", batch["target"]["image"])):
                 features.setdefault(name, []).append(np.asarray(fid_features(images * face)))
@@ -104,9 +103,8 @@ def _estimator_errors(estimate, out, batch):
     """Per-pair angular errors (degrees) of the judge's reading of the output, the
     input (do nothing) and the true target, against the target's labels: gaze,
     and head pose when the judge predicts it."""
-    labels = {"gaze": batch["target"]["gaze"], "head": batch["target"]["head_pose"]}
     errors = {}
     for suffix, image in (("", out), ("_baseline", batch["source"]["image"]), ("_target", batch["target"]["image"])):
         for name, angles in estimate(image).items():
-            errors[f"{name}_error_deg{suffix}"] = angular_error(angles, labels[name])
+            errors[f"{name}_error_deg{suffix}"] = angular_error(angles, batch["target"][LABEL_KEYS[name]])
     return errors
