@@ -12,9 +12,9 @@ Variants:
              of a whole-face resize, and it learns about twice as fast per
              step. Head-pose heads too (model.head_pose), so it also scores
              redirected faces' head pose. AdamW 1e-3 with warm-up and cosine
-             decay, batch 32, 1400 steps: 27.6 minutes on 2 CPU cores run as
-             two XLA devices (README). Predictions average each image with
-             its mirror (model.mirror_average).
+             decay, batch 32, 1600 steps: 22.8 minutes on 2 CPU cores
+             (README). Predictions average each image with its mirror
+             (model.mirror_average).
   paper      the paper's network and optimiser (L2CS README / reference notes
              Sec. 1): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
              alpha 1, Adam 1e-5, batch 16, 50 epochs of Gaze360 (~127k images,
@@ -42,10 +42,10 @@ def get_config(variant="synthgaze"):
     c = ml_collections.ConfigDict()
     c.method = "gazejax.train.l2cs"
     c.seed = 0
-    c.num_steps = 1400
+    c.num_steps = 1600
     c.batch_size = 32
     c.log_every = 25
-    c.checkpoint_every = 500
+    c.checkpoint_every = 800
     c.sample_every = 0
     c.keep_checkpoints = 2
     c.best_metric = "angular_error_deg"

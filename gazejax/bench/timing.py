@@ -1,10 +1,12 @@
 """Timing and record format shared by every benchmark.
 
-A record is one JSON object: ``name``, ``config``, ``device``, ``shapes`` and
+A record is one JSON object: ``name``, ``config``, ``device``, the JAX version
+and ``XLA_FLAGS`` it ran under, ``shapes`` and
 timings in milliseconds (median/min/max over the timed runs, which come after
 warm-up), with compile time reported separately.
 """
 
+import os
 import platform
 import statistics
 import time
@@ -21,8 +23,6 @@ def device_description():
 
 
 def _cpu_count():
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -79,6 +79,7 @@ def record(name, config, shapes, **fields):
         config=config,
         device=device_description(),
         jax_version=jax.__version__,
+        xla_flags=os.environ.get("XLA_FLAGS", ""),
         shapes=shapes,
         **fields,
     )
