@@ -13,13 +13,16 @@ Variants:
   two_stream           two streams, no rotation.
   two_stream_rotation  two streams + rotation, no functional loss.
   synthgaze            the paper's model (two streams + rotation + functional
-                       loss) sized for minutes of training on 2 CPU cores
-                       (4-7 min per ablation, ~14 min with the functional
-                       loss, which runs the judge at every step):
+                       loss) sized for a CPU: about 1.05 s per step on 2
+                       cores with the functional loss, which runs the judge
+                       at every step, so 3000 steps take ~53 min:
                        SynthGaze 64^2 (100 identities x 8 frames x 2 views,
-                       10 held out; MGGR's build), 16^2 x 48 feature maps,
+                       10 held out; MGGR's build), 32^2 x 48 feature maps
+                       and one x2 renderer block (an eye spans ~3 feature
+                       pixels; with 16^2 maps and two blocks it spanned 1.5
+                       and the eye stream learnt nothing in 1400 steps),
                        6 x 96 MLPs, 12 samples between planes z = +-0.6,
-                       SynthGaze's code sizes, 1200 steps of batch 4.
+                       SynthGaze's code sizes, batch 4.
   synthgaze_<ablation> one of the four ablations above at the :synthgaze size
                        and budget (Table 3 on SynthGaze).
   tiny                 seconds on a CPU: 16^2 feature maps -> 32^2, width 32.
@@ -102,13 +105,13 @@ def get_config(variant="paper"):
                            test_identities=10))
         c.offsets.update(dict(identities=100, frames=8, views=2))
         c.model.update(dict(mlp_width=96, mlp_depth=6, num_freqs=6, feature_channels=48,
-                            featmap_size=16, renderer_blocks=2, num_samples=12))
+                            featmap_size=32, renderer_blocks=1, num_samples=12))
         # ten held-out subjects, one input each, fitted five at a time: each 75-step fit
-        # through the L2CS judge takes ~15 s of this CPU per subject
+        # through the L2CS judge takes ~35 s of this CPU per subject
         c.eval.update(dict(num_batches=10, inputs_per_subject=1, max_subjects=10, fit_batch=5))
         c.optim.update(dict(lr=5e-4, slow_lr=5e-5))  # a short run: the reference's 1e-4 x 5
-        c.num_steps, c.batch_size, c.log_every = 1200, 4, 50
-        c.checkpoint_every, c.sample_every = 600, 600
+        c.num_steps, c.batch_size, c.log_every = 3000, 4, 50
+        c.checkpoint_every, c.sample_every = 500, 1000
     if variant == "tiny":
         c.model.update(dict(mlp_width=32, mlp_depth=4, num_freqs=4, feature_channels=24,
                             featmap_size=16, renderer_blocks=1, num_samples=8))

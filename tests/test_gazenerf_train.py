@@ -12,7 +12,8 @@ from random_judge import save_random_judge
 from gazejax import metrics
 from gazejax.data.pipeline import to_float
 from gazejax.geometry import camera_label
-from gazejax.losses.gazenerf import whiten_outside
+from gazejax.losses.gazenerf import region_masks, whiten_outside
+from gazejax.models.gazenerf import latent
 from gazejax.train import gazenerf, gazenerf_fitting
 from gazejax.train.config_loading import load_config
 
@@ -49,7 +50,10 @@ def make_source(data_config, split, data_dir):
 
 
 def fake_batch(n=8, first_identity=0):
-    recs = [to_float(r) for r in fake_records(first_identity)[:n]]
+    return fake_batch_of([to_float(r) for r in fake_records(first_identity)[:n]])
+
+
+def fake_batch_of(recs):
     return {k: jnp.asarray(np.stack([r[k] for r in recs])) for k in recs[0]}
 
 
@@ -100,7 +104,7 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     assert (tmp_path / "gazenerf_eval.json").is_file()
     for name in ("gaze", "head"):
         for key in ("{}_error", "{}_error_vs_label", "baseline_{}_error", "baseline_{}_error_vs_label",
-                    "target_{}_error_vs_label"):
+                    "unfitted_{}_error", "unfitted_{}_error_vs_label", "target_{}_error_vs_label"):
             assert 0 <= results[key.format(name)] < 180, key.format(name)
     # The do-nothing row is the input itself, whitened like the target, scored against the target.
     test = [to_float(r) for r in make_source(None, "test", None)]
@@ -109,6 +113,16 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     whiten = lambda r: whiten_outside(jnp.asarray(r["image"])[None], jnp.asarray(r["face_mask"])[None])  # noqa: E731
     expected = np.mean([float(metrics.psnr(whiten(test[i]), whiten(test[j]))[0]) for i, j in pairs])
     np.testing.assert_allclose(results["baseline_psnr"], expected, rtol=1e-5)
+    # The unfitted row is the trained network on the input's own codes at the target's gaze and camera.
+    inputs = fake_batch_of([test[i] for i, _ in pairs])
+    targets = fake_batch_of([test[j] for _, j in pairs])
+    rendered = gazenerf.render_records(
+        judged, state.params["net"], {**inputs, "illumination_code": targets["illumination_code"]},
+        gaze=targets["gaze_head"], camera=latent.record_camera(targets, judged.model.featmap_size, RES))
+    truth = whiten_outside(targets["image"], region_masks(targets)[0])
+    expected = float(jnp.mean(metrics.psnr(rendered["merged"], truth)))
+    np.testing.assert_allclose(results["unfitted_psnr"], expected, rtol=1e-4)
+    assert abs(results["unfitted_psnr"] - results["psnr"]) > 1e-3  # fitting changed the output
 
 
 def _with_l2cs_judge(config, directory):

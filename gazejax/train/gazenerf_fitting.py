@@ -166,9 +166,11 @@ def evaluate(config, state, workdir):
     it, head) error of est(output) vs est(target), the reference protocol,
     and, where the target has camera-frame labels (SynthGaze's ``gaze`` and
     ``head_pose``), est(output) against them (``*_error_vs_label``). The same
-    numbers for the do-nothing baseline (output = input, keys ``baseline_*``)
-    and the estimator on the true target (``target_*_error_vs_label``, its own
-    floor). Writes
+    numbers for the do-nothing baseline (output = input, keys ``baseline_*``),
+    for the trained network rendering the input's dataset codes at the target
+    without any fitting (``unfitted_*``: whether the network itself follows
+    the gaze, apart from what fitting keeps or loses) and the estimator on
+    the true target (``target_*_error_vs_label``, its own floor). Writes
     ``workdir/gazenerf_eval.json``.
     """
     from gazejax.data import pipeline as pipeline_lib  # noqa: PLC0415
@@ -192,7 +194,10 @@ def evaluate(config, state, workdir):
                                      target_illumination=targets["illumination_code"])
         truth = whiten_outside(targets["image"], region_masks(targets)[0])
         unchanged = whiten_outside(inputs["image"], region_masks(inputs)[0])
-        for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
+        outputs = {"": images["merged"], "baseline_": unchanged,
+                   "unfitted_": _render_unfitted(ml_collections.FrozenConfigDict(config),
+                                                 state.params["net"], inputs, targets)}
+        for prefix, out in outputs.items():
             scores[prefix + "psnr"] += list(np.asarray(metrics.psnr(out, truth)))
             scores[prefix + "ssim"] += list(np.asarray(metrics.ssim(out, truth)))
             if lpips is not None:
@@ -203,7 +208,7 @@ def evaluate(config, state, workdir):
         labels = {name: targets[key] for name, key in LABEL_KEYS.items() if name in ref and key in targets}
         for name, label in labels.items():
             scores[f"target_{name}_error_vs_label"] += list(np.asarray(angular_error(ref[name], label)))
-        for prefix, out in (("", images["merged"]), ("baseline_", unchanged)):
+        for prefix, out in outputs.items():
             pred = estimator(out)
             for name in pred:
                 scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
@@ -214,6 +219,15 @@ def evaluate(config, state, workdir):
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return results
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _render_unfitted(config, net_params, inputs, targets):
+    """Whole-face images of ``inputs``' codes (zero offsets) at the targets' gaze, camera, lighting."""
+    records = {**inputs, "illumination_code": targets["illumination_code"]}
+    camera = latent.record_camera(targets, config.model.featmap_size, method.image_size(config))
+    return method.render_records(config, net_params, records, gaze=targets["gaze_head"],
+                                 camera=camera)["merged"]
 
 
 def _stack(rows):
