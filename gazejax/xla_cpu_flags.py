@@ -3,9 +3,9 @@
 On CPU, XLA's own reduction kernels (the batch statistics of every
 BatchNorm, bias gradients, pooling) take a third of a ResNet training step;
 routing reductions through YNNPACK (``--xla_cpu_experimental_ynn_fusion_type
-=reduce``) makes the SynthGaze judge's step about 1.4x faster on a 2-core
-x86-64 CPU (1.42 s -> 0.99 s at batch 32, 112^2), with float32 results as
-close to a float64 reference as XLA's default ones.
+=reduce``) makes the SynthGaze judge's training step about 1.4x faster on
+a 2-core x86-64 CPU (about 1.2 s -> 0.85 s at batch 32, 112^2), with
+float32 results about as close to a float64 reference as XLA's own.
 
 XLA aborts on a flag it does not know, and the flag is experimental, so it
 is only added for the jaxlib versions it was checked on. XLA reads
