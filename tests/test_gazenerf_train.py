@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from PIL import Image
 
 import fake_synthgaze
 from random_judge import save_random_judge
@@ -122,6 +123,11 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     truth = whiten_outside(targets["image"], region_masks(targets)[0])
     expected = float(jnp.mean(metrics.psnr(rendered["merged"], truth)))
     np.testing.assert_allclose(results["unfitted_psnr"], expected, rtol=1e-4)
+    # The picture: rows input, redirected, unfitted, true target; one column per pair.
+    picture = np.asarray(Image.open(tmp_path / "gazenerf_eval.png"), np.float32) / 255
+    assert picture.shape == (4 * RES, 2 * RES, 3)
+    bottom = np.concatenate(list(np.asarray(truth)), axis=1)
+    np.testing.assert_allclose(picture[3 * RES:], bottom, atol=1 / 255)
     assert abs(results["unfitted_psnr"] - results["psnr"]) > 1e-3  # fitting changed the output
 
 

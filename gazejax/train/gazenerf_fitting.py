@@ -32,6 +32,7 @@ from gazejax.models.gaze_estimator import LABEL_KEYS, estimate_angles
 from gazejax.models.gazenerf import latent
 from gazejax.models.lpips import load_lpips
 from gazejax.train import gazenerf as method
+from gazejax.train.sample_grid import save_grid
 
 
 def _fit_one(config, net_params, extra, record, key, num_steps):
@@ -171,7 +172,9 @@ def evaluate(config, state, workdir):
     without any fitting (``unfitted_*``: whether the network itself follows
     the gaze, apart from what fitting keeps or loses) and the estimator on
     the true target (``target_*_error_vs_label``, its own floor). Writes
-    ``workdir/gazenerf_eval.json``.
+    ``workdir/gazenerf_eval.json`` and ``workdir/gazenerf_eval.png`` (one
+    column per pair; rows: input, fitted and redirected, unfitted, true
+    target, all whitened outside the head as scored).
     """
     from gazejax.data import pipeline as pipeline_lib  # noqa: PLC0415
 
@@ -183,6 +186,7 @@ def evaluate(config, state, workdir):
     lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     key = jax.random.key(config.seed)
     scores = collections.defaultdict(list)
+    pictures = collections.defaultdict(list)
     step = config.eval.fit_batch
     for start in tqdm.tqdm(range(0, len(pairs), step), desc="fit + redirect", unit="batch"):
         chunk = pairs[start:start + step]
@@ -197,6 +201,8 @@ def evaluate(config, state, workdir):
         outputs = {"": images["merged"], "baseline_": unchanged,
                    "unfitted_": _render_unfitted(ml_collections.FrozenConfigDict(config),
                                                  state.params["net"], inputs, targets)}
+        for row, out in zip(_PICTURE_ROWS, (unchanged, images["merged"], outputs["unfitted_"], truth)):
+            pictures[row].append(np.asarray(out))
         for prefix, out in outputs.items():
             scores[prefix + "psnr"] += list(np.asarray(metrics.psnr(out, truth)))
             scores[prefix + "ssim"] += list(np.asarray(metrics.ssim(out, truth)))
@@ -218,7 +224,13 @@ def evaluate(config, state, workdir):
     results["num_pairs"] = len(pairs)
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
+    save_grid(path.with_suffix(".png"), {k: np.concatenate(v) for k, v in pictures.items()},
+              max_columns=len(pairs))
     return results
+
+
+# Row names of the evaluation picture; save_grid orders rows by name.
+_PICTURE_ROWS = ("1 input", "2 fitted, redirected", "3 unfitted", "4 true target")
 
 
 @functools.partial(jax.jit, static_argnums=0)

@@ -23,9 +23,9 @@ def tile(images, max_columns=8):
     return (np.concatenate(rows, axis=0) * 255 + 0.5).astype(np.uint8)
 
 
-def save_grid(path, images):
+def save_grid(path, images, max_columns=8):
     """Writes :func:`tile` of ``images`` as a PNG at ``path``; returns the grid."""
-    grid = tile(images)
+    grid = tile(images, max_columns)
     pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid).save(path)
     return grid
