@@ -99,13 +99,18 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     # The protocol fits 2 test subjects at once with the same compiled function, the functional
     # loss and the gaze errors through an L2CS judge (random weights: only the plumbing is tested).
     judged = _with_l2cs_judge(config, tmp_path / "judge")
-    results = gazenerf.METHOD.evaluate(judged, state.replace(extra=gazenerf.frozen_variables(judged)),
-                                       tmp_path)
+    # Learnt offsets, as after training: only the seen_* scores (training images) may use them.
+    offsets = jax.tree.map(lambda a: 0.3 * jax.random.normal(jax.random.key(5), a.shape),
+                           state.params["offsets"])
+    state = state.replace(params={**state.params, "offsets": offsets},
+                          extra=gazenerf.frozen_variables(judged))
+    results = gazenerf.METHOD.evaluate(judged, state, tmp_path)
     assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
     assert (tmp_path / "gazenerf_eval.json").is_file()
     for name in ("gaze", "head"):
         for key in ("{}_error", "{}_error_vs_label", "baseline_{}_error", "baseline_{}_error_vs_label",
-                    "unfitted_{}_error", "unfitted_{}_error_vs_label", "target_{}_error_vs_label"):
+                    "unfitted_{}_error", "unfitted_{}_error_vs_label", "target_{}_error_vs_label",
+                    "seen_{}_error_vs_label"):
             assert 0 <= results[key.format(name)] < 180, key.format(name)
     # The do-nothing row is the input itself, whitened like the target, scored against the target.
     test = [to_float(r) for r in make_source(None, "test", None)]
@@ -123,6 +128,20 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     truth = whiten_outside(targets["image"], region_masks(targets)[0])
     expected = float(jnp.mean(metrics.psnr(rendered["merged"], truth)))
     np.testing.assert_allclose(results["unfitted_psnr"], expected, rtol=1e-4)
+    # The seen row: the protocol's inputs from the TRAINING split, each rendered from its own
+    # offset row, gaze and camera, scored against itself.
+    train = [to_float(r) for r in make_source(None, "train", None)]
+    seen = fake_batch_of([train[i] for i, _ in gazenerf_fitting.protocol_pairs(
+        *(np.array([r[k] for r in train]) for k in ("identity", "frame", "view")), 1, 2)])
+    own_truth = whiten_outside(seen["image"], region_masks(seen)[0])
+
+    def seen_psnr(rows):
+        own = gazenerf.render_records(judged, state.params["net"], seen, rows)["merged"]
+        return float(jnp.mean(metrics.psnr(own, own_truth)))
+
+    own_rows = latent.gather(offsets, gazenerf.offset_slots(judged, seen))
+    np.testing.assert_allclose(results["seen_psnr"], seen_psnr(own_rows), rtol=1e-4)
+    assert abs(seen_psnr(jax.tree.map(jnp.zeros_like, own_rows)) - results["seen_psnr"]) > 1e-3
     # The picture: rows input, redirected, unfitted, true target; one column per pair.
     picture = np.asarray(Image.open(tmp_path / "gazenerf_eval.png"), np.float32) / 255
     assert picture.shape == (4 * RES, 2 * RES, 3)

@@ -131,7 +131,8 @@ def init(config, key, batch):
                       opt_state=optimizer(config).init(params), extra=frozen_variables(config))
 
 
-def _slots(config, record):
+def offset_slots(config, record):
+    """Each record's row in the per-image offset tables ``(B,)`` (``config.offsets`` grid)."""
     o = config.offsets
     return latent.slot_index(record, o.identities, o.frames, o.views)
 
@@ -140,7 +141,7 @@ def train_step(config, state, batch, key):
     record = _records(batch)
     grad_fn = jax.value_and_grad(reconstruction_loss, argnums=1, has_aux=True)
     (loss, terms), grads = grad_fn(config, state.params, state.extra, record,
-                                   _slots(config, record), key, config.loss.angular_weight)
+                                   offset_slots(config, record), key, config.loss.angular_weight)
     updates, opt_state = optimizer(config).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     return state.replace(params=params, opt_state=opt_state), {"loss": loss, **terms}

@@ -26,6 +26,8 @@ import tqdm
 
 from gazejax import metrics
 from gazejax.convert import load_frozen
+from gazejax.data import pairing
+from gazejax.data import pipeline as pipeline_lib
 from gazejax.geometry import angular_error
 from gazejax.losses.gazenerf import region_masks, whiten_outside
 from gazejax.models.gaze_estimator import LABEL_KEYS, estimate_angles
@@ -170,19 +172,16 @@ def evaluate(config, state, workdir):
     numbers for the do-nothing baseline (output = input, keys ``baseline_*``),
     for the trained network rendering the input's dataset codes at the target
     without any fitting (``unfitted_*``: whether the network itself follows
-    the gaze, apart from what fitting keeps or loses) and the estimator on
-    the true target (``target_*_error_vs_label``, its own floor). Writes
+    the gaze, apart from what fitting keeps or loses), the estimator on
+    the true target (``target_*_error_vs_label``, its own floor) and the
+    same inputs drawn from the training split, re-rendered from their own
+    learnt offsets (``seen_*``, see :func:`_seen_scores`). Writes
     ``workdir/gazenerf_eval.json`` and ``workdir/gazenerf_eval.png`` (one
     column for each of the first 10 pairs; rows: input, fitted and
     redirected, unfitted, true target, all whitened outside the head as
     scored).
     """
-    from gazejax.data import pipeline as pipeline_lib  # noqa: PLC0415
-
-    source, _ = pipeline_lib.open_source(config.data, config.data.eval_split)
-    ids = np.array([(r["identity"], r["frame"], r["view"]) for r in source], np.int32).reshape(-1, 3)
-    pairs = protocol_pairs(ids[:, 0], ids[:, 1], ids[:, 2], config.eval.inputs_per_subject,
-                           config.eval.max_subjects)
+    source, pairs = _protocol_source(config, config.data.eval_split)
     estimator = _estimator(config, state.extra)
     lpips = load_lpips(config.eval.lpips_checkpoint) if config.eval.lpips_checkpoint else None
     key = jax.random.key(config.seed)
@@ -222,6 +221,8 @@ def evaluate(config, state, workdir):
                 scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
             for name, label in labels.items():
                 scores[f"{prefix}{name}_error_vs_label"] += list(np.asarray(angular_error(pred[name], label)))
+    for name, values in _seen_scores(config, state, estimator).items():
+        scores[name] += values
     results = {k: float(np.mean(v)) for k, v in scores.items()}
     results["num_pairs"] = len(pairs)
     path = pathlib.Path(workdir) / "gazenerf_eval.json"
@@ -229,6 +230,51 @@ def evaluate(config, state, workdir):
     save_grid(path.with_suffix(".png"), {k: np.concatenate(v) for k, v in pictures.items()},
               max_columns=_PICTURE_PAIRS)
     return results
+
+
+def _protocol_source(config, split):
+    """(source of ``split``, its :func:`protocol_pairs`), ids read through the cached pairing index."""
+    source, cache_path = pipeline_lib.open_source(config.data, split)
+    index = pairing.build_index(source, cache_path)
+    pairs = protocol_pairs(index.identity, index.frame, index.view, config.eval.inputs_per_subject,
+                           config.eval.max_subjects)
+    return source, pairs
+
+
+def _seen_scores(config, state, estimator):
+    """``seen_*`` scores: the protocol's inputs taken from the TRAINING split, re-rendered.
+
+    Each image is rendered from its own learnt offsets, gaze and camera and
+    scored against itself (PSNR, SSIM, the estimator against its labels):
+    the network's ceiling, since a gaze it cannot reproduce on an image it
+    was trained on, it cannot redirect a new subject to.
+    """
+    source, pairs = _protocol_source(config, config.data.split)
+    inputs = [i for i, _ in pairs]
+    frozen = ml_collections.FrozenConfigDict(config)
+    scores = collections.defaultdict(list)
+    for start in range(0, len(inputs), config.eval.fit_batch):
+        records = _stack([pipeline_lib.to_float(source[i])
+                          for i in inputs[start:start + config.eval.fit_batch]])
+        out = _render_seen(frozen, state.params, records)
+        truth = whiten_outside(records["image"], region_masks(records)[0])
+        scores["seen_psnr"] += list(np.asarray(metrics.psnr(out, truth)))
+        scores["seen_ssim"] += list(np.asarray(metrics.ssim(out, truth)))
+        if estimator is None:
+            continue
+        pred = estimator(out)
+        for name, key in LABEL_KEYS.items():
+            if name in pred and key in records:
+                scores[f"seen_{name}_error_vs_label"] += list(
+                    np.asarray(angular_error(pred[name], records[key])))
+    return scores
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _render_seen(config, params, records):
+    """Whole-face images of training ``records`` from their own offset rows, gaze and camera."""
+    rows = latent.gather(params["offsets"], method.offset_slots(config, records))
+    return method.render_records(config, params["net"], records, rows)["merged"]
 
 
 # Row names of the evaluation picture; save_grid orders rows by name.
