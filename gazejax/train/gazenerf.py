@@ -86,9 +86,10 @@ def frozen_variables(config):
     return out
 
 
-def frozen_networks(config, extra, angular_weight):
-    """Keyword arguments of :func:`image_losses` for the frozen networks in ``extra``."""
-    kwargs = dict(pixel=config.loss.pixel, angular_weight=angular_weight)
+def loss_options(config, extra, angular_weight):
+    """Keyword arguments of :func:`image_losses`: the config's options and the frozen networks in ``extra``."""
+    kwargs = dict(pixel=config.loss.pixel, angular_weight=angular_weight,
+                  merged_eye_weight=config.loss.get("merged_eye_weight", 0.0))
     if "vgg" in extra and config.loss.vgg_weight > 0:
         vgg = VGGFeatures(layers=GAZENERF_LAYERS, resize_to=224)
         kwargs.update(vgg=functools.partial(vgg.apply, jax.lax.stop_gradient(extra["vgg"])),
@@ -106,7 +107,7 @@ def reconstruction_loss(config, params, extra, record, slots, key, angular_weigh
     rows = latent.gather(params["offsets"], slots)
     inputs = latent.model_inputs(record, rows, config.model.featmap_size, image_size(config))
     images = build_model(config).apply({"params": params["net"]}, *inputs, key=key)
-    terms = image_losses(images, record, **frozen_networks(config, extra, angular_weight))
+    terms = image_losses(images, record, **loss_options(config, extra, angular_weight))
     terms["offsets"] = latent.offset_regularizer(rows, dict(config.loss.offset_weights))
     return sum(terms.values()), terms
 
