@@ -26,7 +26,7 @@ def tiny_config(**model):
     dims = dict(iden_dim=fake_synthgaze.SHAPE_DIM, expr_dim=fake_synthgaze.EXPRESSION_DIM,
                 text_dim=fake_synthgaze.TEXTURE_DIM, illu_dim=fake_synthgaze.ILLUMINATION_DIM)
     overrides = [f"--config.model.{k}={v}" for k, v in {**dims, **model}.items()] + [
-        "--config.optim.lr=3e-3", "--config.fit.num_steps=6", "--config.eval.fit_batch=2",
+        "--config.optim.lr=3e-3", "--config.fit.lr=3e-3", "--config.fit.num_steps=6", "--config.eval.fit_batch=2",
         "--config.eval.max_subjects=2", "--config.eval.inputs_per_subject=1",
         "--config.data.builder=test_gazenerf_train:make_source"]
     return load_config("configs/gazenerf.py:tiny", overrides)
@@ -90,6 +90,12 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     images, losses = fit(batch, target_gaze, jax.random.key(1), camera, illumination)
     assert images["merged"].shape == (2, RES, RES, 3) and losses.shape == (2, 6)
     assert float(losses[:, -1].mean()) < float(losses[:, 0].mean())  # fitting fits
+    # Fitting runs at fit.lr, not at the training rate.
+    frozen = config.copy_and_resolve_references()
+    frozen.fit.lr = frozen.fit.slow_lr = 0.0
+    unmoved, _ = gazenerf_fitting.fit(frozen, state.params["net"], state.extra, batch, jax.random.key(1), 2)
+    assert all(np.array_equal(a[0], b) for a, b in zip(jax.tree.leaves(unmoved["net"]),
+                                                     jax.tree.leaves(state.params["net"])))
     # Subjects are fitted independently: changing subject 1 leaves subject 0's result alone
     # (same shapes and config, so no recompilation).
     other = {**batch, "image": batch["image"].at[1].set(1.0 - batch["image"][1])}

@@ -65,14 +65,19 @@ def check_record(config, record):
                          f"{size}x{size} (featmap_size * 2^renderer_blocks); match data.resolution")
 
 
-def optimizer(config):
-    """Adam per parameter group (constant rates, as the reference's unstepped scheduler)."""
+def optimizer(rates):
+    """Adam per parameter group (constant rates, as the reference's unstepped scheduler).
+
+    ``rates`` holds ``lr`` (network, identity and appearance offsets) and
+    ``slow_lr`` (expression offsets, camera deltas): ``config.optim`` in
+    training, ``config.fit`` when fitting a new subject.
+    """
     def labels(params):
         offsets = {k: ("slow" if k in _SLOW else "fast") for k in params["offsets"]}
         return {"net": jax.tree.map(lambda _: "fast", params["net"]), "offsets": offsets}
 
     return optax.multi_transform(
-        {"fast": optax.adam(config.optim.lr), "slow": optax.adam(config.optim.slow_lr)}, labels)
+        {"fast": optax.adam(rates.lr), "slow": optax.adam(rates.slow_lr)}, labels)
 
 
 def frozen_variables(config):
@@ -129,7 +134,7 @@ def init(config, key, batch):
     net = build_model(config).init(key, *inputs)["params"]
     params = {"net": net, "offsets": offsets}
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                      opt_state=optimizer(config).init(params), extra=frozen_variables(config))
+                      opt_state=optimizer(config.optim).init(params), extra=frozen_variables(config))
 
 
 def offset_slots(config, record):
@@ -143,7 +148,7 @@ def train_step(config, state, batch, key):
     grad_fn = jax.value_and_grad(reconstruction_loss, argnums=1, has_aux=True)
     (loss, terms), grads = grad_fn(config, state.params, state.extra, record,
                                    offset_slots(config, record), key, config.loss.angular_weight)
-    updates, opt_state = optimizer(config).update(grads, state.opt_state, state.params)
+    updates, opt_state = optimizer(config.optim).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     return state.replace(params=params, opt_state=opt_state), {"loss": loss, **terms}
 

@@ -3,7 +3,7 @@
 Fitting a new subject (reference notes Sec. 5, ``evaluate_metrics.py``):
 starting from the trained network, fine-tune EVERYTHING -- network, latent
 offsets and camera delta -- on one image for ``fit.num_steps`` (75) Adam
-steps with the training losses plus the functional loss
+steps at ``fit.lr`` / ``fit.slow_lr`` with the training losses plus the functional loss
 (``fit.angular_weight``), then render in test mode with the target's gaze,
 camera and illumination. The whole loop is one ``lax.scan`` under ``jit``
 and is ``vmap``-ed over subjects, each with its own copy of the network.
@@ -43,7 +43,8 @@ def _fit_one(config, net_params, extra, record, key, num_steps):
     params = {"net": net_params,
               "offsets": latent.init_offsets(1, config.model.iden_dim, config.model.expr_dim,
                                              config.model.text_dim + config.model.illu_dim)}
-    tx = method.optimizer(config)
+    # Runs saved before fit.lr existed fit at their training rates.
+    tx = method.optimizer(config.fit if "lr" in config.fit else config.optim)
     slots = jnp.zeros((1,), jnp.int32)
     grad_fn = jax.grad(method.reconstruction_loss, argnums=1, has_aux=True)
 
