@@ -205,23 +205,14 @@ def evaluate(config, state, workdir):
         shown = max(0, min(len(chunk), _PICTURE_PAIRS - start))
         for row, out in zip(_PICTURE_ROWS, (unchanged, images["merged"], outputs["unfitted_"], truth)):
             pictures[row].append(np.asarray(out[:shown]))
+        ref = estimator(truth) if estimator is not None else None
+        labels = _labels(targets)
+        if ref is not None:
+            for name in ref.keys() & labels.keys():
+                scores[f"target_{name}_error_vs_label"] += list(
+                    np.asarray(angular_error(ref[name], labels[name])))
         for prefix, out in outputs.items():
-            scores[prefix + "psnr"] += list(np.asarray(metrics.psnr(out, truth)))
-            scores[prefix + "ssim"] += list(np.asarray(metrics.ssim(out, truth)))
-            if lpips is not None:
-                scores[prefix + "lpips"] += list(np.asarray(lpips(out, truth)))
-        if estimator is None:
-            continue
-        ref = estimator(truth)
-        labels = {name: targets[key] for name, key in LABEL_KEYS.items() if name in ref and key in targets}
-        for name, label in labels.items():
-            scores[f"target_{name}_error_vs_label"] += list(np.asarray(angular_error(ref[name], label)))
-        for prefix, out in outputs.items():
-            pred = estimator(out)
-            for name in pred:
-                scores[f"{prefix}{name}_error"] += list(np.asarray(angular_error(pred[name], ref[name])))
-            for name, label in labels.items():
-                scores[f"{prefix}{name}_error_vs_label"] += list(np.asarray(angular_error(pred[name], label)))
+            _add_scores(scores, prefix, out, truth, labels, estimator, ref, lpips)
     for name, values in _seen_scores(config, state, estimator).items():
         scores[name] += values
     results = {k: float(np.mean(v)) for k, v in scores.items()}
@@ -259,15 +250,7 @@ def _seen_scores(config, state, estimator):
                           for i in inputs[start:start + config.eval.fit_batch]])
         out = _render_seen(frozen, state.params, records)
         truth = whiten_outside(records["image"], region_masks(records)[0])
-        scores["seen_psnr"] += list(np.asarray(metrics.psnr(out, truth)))
-        scores["seen_ssim"] += list(np.asarray(metrics.ssim(out, truth)))
-        if estimator is None:
-            continue
-        pred = estimator(out)
-        for name, key in LABEL_KEYS.items():
-            if name in pred and key in records:
-                scores[f"seen_{name}_error_vs_label"] += list(
-                    np.asarray(angular_error(pred[name], records[key])))
+        _add_scores(scores, "seen_", out, truth, _labels(records), estimator)
     return scores
 
 
@@ -291,6 +274,33 @@ def _render_unfitted(config, net_params, inputs, targets):
     camera = latent.record_camera(targets, config.model.featmap_size, method.image_size(config))
     return method.render_records(config, net_params, records, gaze=targets["gaze_head"],
                                  camera=camera)["merged"]
+
+
+def _labels(records):
+    """{'gaze'[, 'head']: camera-frame label angles} that ``records`` carry."""
+    return {name: records[key] for name, key in LABEL_KEYS.items() if key in records}
+
+
+def _add_scores(scores, prefix, out, truth, labels, estimator, ref=None, lpips=None):
+    """Appends per-image scores of ``out`` (B, H, W, 3) to ``scores[prefix + name]``.
+
+    PSNR and SSIM against ``truth`` (LPIPS when ``lpips`` is given); with an
+    estimator, ``{angle}_error`` of its predictions against ``ref`` (the
+    estimator on the truth, when given) and ``{angle}_error_vs_label``
+    against ``labels``.
+    """
+    found = {"psnr": metrics.psnr(out, truth), "ssim": metrics.ssim(out, truth)}
+    if lpips is not None:
+        found["lpips"] = lpips(out, truth)
+    if estimator is not None:
+        pred = estimator(out)
+        for name in pred:
+            if ref is not None:
+                found[f"{name}_error"] = angular_error(pred[name], ref[name])
+            if name in labels:
+                found[f"{name}_error_vs_label"] = angular_error(pred[name], labels[name])
+    for name, values in found.items():
+        scores[prefix + name] += list(np.asarray(values))
 
 
 def _stack(rows):
