@@ -13,7 +13,9 @@ render, one compiled function -- what the reference needs about a minute for.
 as in the SynthGaze runs (no VGG16 terms there); ``--quick`` = ``--variant
 tiny``. Each record carries XLA's FLOP count of the compiled train step.
 A full-size fit on a CPU takes many minutes per run, so there the fit is
-timed ``CPU_FIT_RUNS`` times (its record's ``runs`` says so).
+timed ``CPU_FIT_RUNS`` times (its record's ``runs`` says so); ``--fit-steps``
+times a shorter fit (its record's ``fit_steps`` says so), since a 75-step
+fit at 512^2 is hours of a small CPU.
 """
 
 import functools
@@ -95,7 +97,8 @@ def run(args):
     on_cpu = jax.devices()[0].platform == "cpu"
     fit_runs = CPU_FIT_RUNS if on_cpu and variant == "paper" else runs
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(f"{CONFIG_FILE}:{variant}", _random_frozen_checkpoints(tmp, variant))
+        fit_steps = [] if args.fit_steps is None else [f"--config.fit.num_steps={args.fit_steps}"]
+        config = load_config(f"{CONFIG_FILE}:{variant}", _random_frozen_checkpoints(tmp, variant) + fit_steps)
         batch = reference_record(config, 1)
         state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
         step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config), donate_argnums=(0,))

@@ -21,6 +21,11 @@ def add_arguments(parser):
         "--variant", default=None,
         help="config variant, for benchmarks that take one (gazenerf: paper, synthgaze, tiny)",
     )
+    parser.add_argument(
+        "--fit-steps", type=int, default=None,
+        help="gazenerf: steps of the timed per-subject fit (default: the config's, 75); "
+             "fewer make a 512^2 fit measurable on a CPU",
+    )
 
 
 def run(args):
@@ -34,6 +39,8 @@ def run(args):
     if args.variant is not None and args.variant not in variants:
         choices = f"choose from {', '.join(variants)}" if variants else "it takes none"
         raise UsageError(f"benchmark {args.name!r} has no variant {args.variant!r}; {choices}")
+    if args.fit_steps is not None and (args.name != "gazenerf" or args.fit_steps < 1):
+        raise UsageError("--fit-steps takes a positive number of steps, for the gazenerf benchmark only")
     records = module.run(args)
     text = json.dumps(records, indent=2)
     out.write_text(text + "\n")
