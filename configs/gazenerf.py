@@ -31,7 +31,7 @@ Variants:
 The functional loss needs a frozen estimator: ``loss.estimator_checkpoint``
 = a directory from ``gazejax convert gazenerf-vgg-estimator
 epoch_60_512_ckpt.pth.tar`` (or a SynthGaze-trained estimator); the VGG
-perceptual terms need ``loss.vgg_checkpoint`` (``gazejax convert vgg16``).
+perceptual terms need ``loss.perceptual_checkpoint`` (``gazejax convert vgg16``).
 Without them those terms are off. The reference trains with the functional
 loss OFF (``train.py``) and turns it on for test-time fitting
 (``fit.angular_weight`` = 200 / 60000 as ``evaluate_metrics.py``); ``:paper``
@@ -54,7 +54,7 @@ def get_config(variant="paper"):
     if variant not in VARIANTS:
         raise ValueError(f"unknown gazenerf variant {variant!r}; choose from {', '.join(VARIANTS)}")
     c = ml_collections.ConfigDict()
-    c.method = "gazejax.train.gazenerf"
+    c.method = "gazenerf"
     c.seed = 0
     c.num_steps = 360_000  # 10 epochs of 72K ETH images at batch 2 (the reference states none)
     c.batch_size = 2
@@ -72,21 +72,21 @@ def get_config(variant="paper"):
     c.eval = ml_collections.ConfigDict(dict(
         num_batches=20,
         inputs_per_subject=100,  # ETH: the first 100 images of each eval subject
-        targets_per_input=1,
         fit_batch=1,  # subjects fitted at once (vmap)
         max_subjects=15,
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = skip LPIPS
+        estimator_checkpoint="",  # the judge of the gaze errors; "" = the functional loss's estimator
     ))
     c.model = ml_collections.ConfigDict(dict(
         mlp_width=384, mlp_depth=8, num_freqs=10, feature_channels=258, featmap_size=64,
         renderer_blocks=3, num_samples=64, z_near=2.5, z_far=-3.5, two_stream=True,
         rotate_eyes=True, iden_dim=100, expr_dim=79, text_dim=100, illu_dim=27,
     ))
-    # Offset slot grid (gazejax.models.gazenerf.latent): one row per training image.
+    # Offset slot grid (gazejax.methods.gazenerf.latent): one row per training image.
     c.offsets = ml_collections.ConfigDict(dict(identities=80, frames=50, views=18))
     c.optim = ml_collections.ConfigDict(dict(lr=1e-4, slow_lr=1e-5))
     c.loss = ml_collections.ConfigDict(dict(
-        pixel="l1", vgg_weight=1.0, vgg_importance=1.0, vgg_checkpoint="",
+        pixel="l1", vgg_weight=1.0, vgg_importance=1.0, perceptual_checkpoint="",
         estimator_checkpoint="", angular_weight=_FUNCTIONAL_TRAIN, merged_eye_weight=0.0,
         offset_weights=dict(iden=1e-3, expr=1.0, appea=1e-3, delta_euler=1e-3, delta_t=1e-3),
     ))

@@ -40,7 +40,7 @@ def get_config(variant="synthgaze"):
     if variant not in VARIANTS:
         raise ValueError(f"unknown l2cs variant {variant!r}; choose from {', '.join(VARIANTS)}")
     c = ml_collections.ConfigDict()
-    c.method = "gazejax.train.l2cs"
+    c.method = "l2cs"
     c.seed = 0
     c.num_steps = 1600
     c.batch_size = 32

@@ -47,7 +47,7 @@ def get_config(variant="paper"):
     if variant not in VARIANTS:
         raise ValueError(f"unknown livegaze variant {variant!r}; choose from {', '.join(VARIANTS)}")
     c = ml_collections.ConfigDict()
-    c.method = "gazejax.train.livegaze"
+    c.method = "livegaze"
     c.seed = 0
     c.num_steps = 180_000  # 50 epochs x 14.4K images / batch 4 (Sec. 4.1)
     c.batch_size = 4
@@ -64,7 +64,7 @@ def get_config(variant="paper"):
     c.eval = ml_collections.ConfigDict(dict(
         num_batches=50,
         # `gazejax convert`/trained estimator dir for gaze/head errors; "" = skip them
-        estimator="",
+        estimator_checkpoint="",
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = no LPIPS
         fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
     ))

@@ -56,7 +56,7 @@ def get_config(variant="paper"):
     if variant not in VARIANTS:
         raise ValueError(f"unknown mggr variant {variant!r}; choose from {', '.join(VARIANTS)}")
     c = ml_collections.ConfigDict()
-    c.method = "gazejax.train.mggr"
+    c.method = "mggr"
     c.seed = 0
     c.batch_size = 8
     c.log_every = 100
@@ -95,7 +95,7 @@ def get_config(variant="paper"):
         num_batches=50,
         bucket_deg=5.0, max_bucket_deg=50.0,  # Fig. 5: |d pitch| + |d yaw| groups 0..50
         lpips_checkpoint="",  # `gazejax convert lpips ...`; "" = no LPIPS
-        estimator="",  # converted gaze-estimator dir for the gaze error; "" = none
+        estimator_checkpoint="",  # converted gaze-estimator dir for the gaze error; "" = none
     ))
 
     ablation = variant.removeprefix("synthgaze_")

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "redirect": "redirect the gaze in a face image",
     "convert": "convert a PyTorch checkpoint to a Flax/orbax checkpoint",
     "estimate": "estimate gaze with a converted or trained estimator",
+    "export": "export a trained gaze-estimator run as a judge",
     "bench": "run a benchmark and write its JSON records",
 }
 

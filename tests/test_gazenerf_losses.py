@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from gazejax.losses.gazenerf import image_losses
+from gazejax.methods.gazenerf.losses import image_losses
 
 SIZE = 16
 

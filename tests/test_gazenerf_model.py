@@ -9,10 +9,10 @@ import torch
 from gazejax.convert.gazenerf import convert_state_dict
 from gazejax.convert.state_dict import ConversionError
 from gazejax.geometry import to_gazenerf
-from gazejax.models.gazenerf import GazeNeRF
-from gazejax.models.gazenerf.eye_rotation import merge_features, rotate_features
-from gazejax.models.gazenerf.mlp import NerfMLP
-from gazejax.models.gazenerf.positional_encoding import positional_encoding
+from gazejax.methods.gazenerf import GazeNeRF
+from gazejax.methods.gazenerf.eye_rotation import merge_features, rotate_features
+from gazejax.methods.gazenerf.mlp import NerfMLP
+from gazejax.methods.gazenerf.positional_encoding import positional_encoding
 from gazejax.render.neural_renderer import NeuralRenderer, pixel_shuffle
 from tests.gazenerf_torch_reference import (
     TorchNerfMLP,

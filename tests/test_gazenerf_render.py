@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gazejax.models.gazenerf.camera import apply_camera_delta, camera_from_eg3d_label, euler_rotation
+from gazejax.methods.gazenerf.camera import apply_camera_delta, camera_from_eg3d_label, euler_rotation
 from gazejax.geometry import camera_label
 from gazejax.render import zplane
 

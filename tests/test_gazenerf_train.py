@@ -13,9 +13,12 @@ from random_judge import save_random_judge
 from gazejax import metrics
 from gazejax.data.pipeline import to_float
 from gazejax.geometry import camera_label
-from gazejax.losses.gazenerf import region_masks, whiten_outside
-from gazejax.models.gazenerf import latent
-from gazejax.train import gazenerf, gazenerf_fitting
+from gazejax.methods.gazenerf.losses import region_masks, whiten_outside
+from gazejax.methods.gazenerf import latent
+from gazejax.methods.gazenerf import evaluation as gazenerf_evaluation
+from gazejax.methods.gazenerf import fitting as gazenerf_fitting
+from gazejax.methods.gazenerf import method as gazenerf_method
+from gazejax.methods.gazenerf import training as gazenerf
 from gazejax.train.config_loading import load_config
 
 RES = 32
@@ -62,12 +65,12 @@ def fake_batch_of(recs):
 def setup():
     """(config, batch of 4, initial state), shared so that init compiles once."""
     config, batch = tiny_config(), fake_batch(4)
-    return config, batch, jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
+    return config, batch, jax.jit(functools.partial(gazenerf_method.METHOD.init, config))(jax.random.key(0), batch)
 
 
 def test_tiny_loss_falls(setup):
     config, batch, state = setup
-    step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config))
+    step = jax.jit(functools.partial(gazenerf_method.METHOD.train_step, config))
     losses = []
     for i in range(12):
         state, terms = step(state, batch, jax.random.key(i))
@@ -76,7 +79,7 @@ def test_tiny_loss_falls(setup):
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses
     # The per-image offsets are trained with the network.
     assert float(jnp.abs(state.params["offsets"]["iden"]).max()) > 0
-    metrics = jax.jit(functools.partial(gazenerf.METHOD.eval_step, config))(state, batch)
+    metrics = jax.jit(functools.partial(gazenerf_method.METHOD.eval_step, config))(state, batch)
     assert set(metrics) == {"psnr", "ssim", "head_l1"} and np.isfinite(float(metrics["psnr"]))
 
 
@@ -110,7 +113,7 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
                            state.params["offsets"])
     state = state.replace(params={**state.params, "offsets": offsets},
                           extra=gazenerf.frozen_variables(judged))
-    results = gazenerf.METHOD.evaluate(judged, state, tmp_path)
+    results = gazenerf_method.METHOD.evaluate(judged, state, tmp_path)
     assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
     assert (tmp_path / "gazenerf_eval.json").is_file()
     for name in ("gaze", "head"):
@@ -120,7 +123,7 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
             assert 0 <= results[key.format(name)] < 180, key.format(name)
     # The do-nothing row is the input itself, whitened like the target, scored against the target.
     test = [to_float(r) for r in make_source(None, "test", None)]
-    pairs = gazenerf_fitting.protocol_pairs(*(np.array([r[k] for r in test]) for k in ("identity", "frame", "view")),
+    pairs = gazenerf_evaluation.protocol_pairs(*(np.array([r[k] for r in test]) for k in ("identity", "frame", "view")),
                                             1, 2)
     whiten = lambda r: whiten_outside(jnp.asarray(r["image"])[None], jnp.asarray(r["face_mask"])[None])  # noqa: E731
     expected = np.mean([float(metrics.psnr(whiten(test[i]), whiten(test[j]))[0]) for i, j in pairs])
@@ -137,7 +140,7 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     # The seen row: the protocol's inputs from the TRAINING split, each rendered from its own
     # offset row, gaze and camera, scored against itself.
     train = [to_float(r) for r in make_source(None, "train", None)]
-    seen = fake_batch_of([train[i] for i, _ in gazenerf_fitting.protocol_pairs(
+    seen = fake_batch_of([train[i] for i, _ in gazenerf_evaluation.protocol_pairs(
         *(np.array([r[k] for r in train]) for k in ("identity", "frame", "view")), 1, 2)])
     own_truth = whiten_outside(seen["image"], region_masks(seen)[0])
 
@@ -178,7 +181,7 @@ def test_bad_inputs_give_one_line_errors():
 def test_protocol_pairs_are_fixed_and_change_the_frame():
     identity = np.array([0, 0, 0, 0, 1, 1])
     frame = np.array([0, 0, 1, 1, 0, 1])
-    pairs = gazenerf_fitting.protocol_pairs(identity, frame, np.zeros(6), 2, 5)
+    pairs = gazenerf_evaluation.protocol_pairs(identity, frame, np.zeros(6), 2, 5)
     assert pairs == [(0, 2), (1, 2), (4, 5), (5, 4)]
     assert all(identity[i] == identity[j] and frame[i] != frame[j] for i, j in pairs)
 

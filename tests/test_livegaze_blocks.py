@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import livegaze_torch_reference as ref
-from gazejax.models.livegaze import encoders
+from gazejax.methods.livegaze import encoders
 from gazejax.nn import cross_attention, segformer
 
 TOL = 1e-4

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import livegaze_tiny
-from gazejax.models.livegaze.build import build_model, check_inputs, init_variables
-from gazejax.models.livegaze.tri_encoder import encoder_input
+from gazejax.methods.livegaze.build import build_model, check_inputs, init_variables
+from gazejax.methods.livegaze.tri_encoder import encoder_input
 from gazejax.cli import UsageError, main
 from gazejax.commands.redirect import read_face, sweep_grid
-from gazejax.models.livegaze.inference import Redirector
+from gazejax.methods.livegaze.inference import Redirector
 from gazejax.nn.pixel_shuffle import pixel_shuffle
 from gazejax.train.config_loading import load_config
 

@@ -13,11 +13,15 @@ from gazejax import convert
 from gazejax.data.pipeline import make_pipeline
 from gazejax.geometry import angular_error
 from gazejax.metrics import frechet_inception_distance, psnr
-from gazejax.models.fid_inception import FIDFeatures, load_fid_features
-from gazejax.models.gaze_estimator import load_gaze_estimator
-from gazejax.models.livegaze.build import build_model, init_variables
-from gazejax.models.lpips import LPIPS, load_lpips
-from gazejax.train import livegaze, livegaze_eval
+from gazejax.models.fid_inception import FIDFeatures
+from gazejax.pretrained.fid import load_fid_features
+from gazejax.pretrained.gaze_estimator import load_gaze_estimator
+from gazejax.methods.livegaze.build import build_model, init_variables
+from gazejax.models.lpips import LPIPS
+from gazejax.pretrained.lpips import load_lpips
+from gazejax.methods.livegaze import evaluation as livegaze_eval
+from gazejax.methods.livegaze import losses as livegaze_losses
+from gazejax.methods.livegaze import training as livegaze
 from gazejax.train.method import TrainState
 
 
@@ -48,7 +52,7 @@ def test_tiny_loss_falls_and_terms_combine():
 
 def test_area_downsample_averages_blocks():
     x = jnp.arange(16.0).reshape(1, 4, 4)
-    np.testing.assert_allclose(livegaze.area_downsample(x, 2)[0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_allclose(livegaze_losses.area_downsample(x, 2)[0], [[2.5, 4.5], [10.5, 12.5]])
 
 
 def test_optimizer_groups_follow_the_paper():
@@ -95,7 +99,7 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     convert.save(tmp_path / "lpips", {"network": "lpips"}, jax.jit(lpips_net.init)(jax.random.key(1), image, image))
     with config.unlocked():
         config.eval.lpips_checkpoint = str(tmp_path / "lpips")
-    results = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
+    results = livegaze_eval.evaluate(config, state, tmp_path)
     assert results["pairs"] == 4
     assert {"psnr_face", "ssim_face", "psnr_face_baseline", "ssim_face_baseline"} <= set(results)
     assert "gaze_error_deg" not in results  # no estimator configured
@@ -121,13 +125,13 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     # With a judge that reads gaze and head pose (random weights, a cropping one as
     # the SynthGaze judge), both errors appear for output, input and true target.
     with config.unlocked():
-        config.eval.estimator = save_random_judge(tmp_path / "judge", 16, head_pose=True, crop=(0.0, 0.25, 0.5))
+        config.eval.estimator_checkpoint = save_random_judge(tmp_path / "judge", 16, head_pose=True, crop=(0.0, 0.25, 0.5))
         config.eval.lpips_checkpoint = ""
-    judged = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
+    judged = livegaze_eval.evaluate(config, state, tmp_path)
     for name in ("gaze", "head"):
         for suffix in ("", "_baseline", "_target", "_same_view"):
             assert 0 <= judged[f"{name}_error_deg{suffix}"] < 180, (name, suffix)
-    estimate = load_gaze_estimator(config.eval.estimator)[0]
+    estimate = load_gaze_estimator(config.eval.estimator_checkpoint)[0]
     expected = np.mean([np.asarray(angular_error(estimate(p["source"]["image"])["head"], p["target"]["head_pose"]))
                         for p in pairs])
     np.testing.assert_allclose(judged["head_error_deg_baseline"], expected, rtol=1e-5)
@@ -144,7 +148,7 @@ def test_evaluate_reports_fid_of_output_and_input_sets(tmp_path):
                  random_variables(fid_net, jnp.zeros((1, 75, 75, 3))))
     with config.unlocked():
         config.eval.fid_checkpoint = str(tmp_path / "fid")
-    results = livegaze_eval.evaluate(livegaze.redirect, livegaze.model_variables, config, state, tmp_path)
+    results = livegaze_eval.evaluate(config, state, tmp_path)
     pipe = make_pipeline(config.data, "test", global_batch_size=2, seed=config.seed, process_index=0, process_count=1)
     pairs = [pipe.local_batch(i) for i in range(2)]
     features = load_fid_features(tmp_path / "fid")
@@ -166,7 +170,7 @@ def test_super_resolution_variant_keeps_its_noise_buffers():
     assert "constants" in state.extra["buffers"]
     assert {"superresolution", "w"} <= set(state.params)
     loss, (metrics, out) = jax.jit(
-        lambda s, b: livegaze.losses(config, s.params, s.extra, b, jax.random.key(1))
+        lambda s, b: livegaze_losses.total_loss(config, s.params, s.extra, b, jax.random.key(1))
     )(state, batch)
     assert out["image"].shape == (1, 128, 128, 3) and out["image_raw"].shape == (1, 16, 16, 3)
     assert np.isfinite(float(loss))

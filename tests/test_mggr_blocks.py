@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from gazejax.models.mggr import coarse, discriminator, gazemap, generator, losses
+from gazejax.methods.mggr import coarse, discriminator, gazemap, generator, losses
 from gazejax.nn.flow_warp import flow_warp
 
 KEY = jax.random.PRNGKey(0)

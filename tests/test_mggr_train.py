@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from gazejax.convert import load_frozen
-from gazejax.models.mggr.gazemap import gazemap
-from gazejax.train import config_loading, mggr, trainer
+from gazejax.methods.mggr.gazemap import gazemap
+from gazejax.methods.mggr import training as mggr
+from gazejax.train import config_loading, trainer
 
 PATCH = 64
 
@@ -136,7 +137,7 @@ def test_ablation_variants_change_what_the_paper_says(variant):
 def test_tiny_trains_and_evaluates_through_the_trainer(tmp_path):
     config = _config("tiny", "log_every=1")
     with pytest.warns(UserWarning, match="perceptual_checkpoint"):
-        trainer.train(config, tmp_path, progress=False)
+        state = trainer.train(config, tmp_path, progress=False)
     lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     train = [l for l in lines if l.get("split", "train") == "train"]
     stages = [l["stage"] for l in train]
@@ -151,9 +152,21 @@ def test_tiny_trains_and_evaluates_through_the_trainer(tmp_path):
     for name in mggr_eval_outputs():
         assert np.isfinite(overall[f"psnr_{name}"])
 
+    # inference restores the coarse and refiner networks only, and redirects as training does
+    from gazejax.methods.mggr.inference import EyeRedirector
+
+    redirector = EyeRedirector.from_workdir(tmp_path)
+    assert set(redirector.params) == {"coarse", "generator"}
+    pairs = mggr.patch_pairs(config, _batch(config))
+    angles = (pairs["head_pose"], pairs["source_gaze"], pairs["target_gaze"])
+    expected = mggr.redirect(config, state.params, pairs["source"], *angles)["refined"]
+    np.testing.assert_allclose(redirector(pairs["source"], *angles), np.clip(expected, 0, 1), atol=1e-5)
+    with pytest.raises(ValueError, match="eye patches must be"):
+        redirector(pairs["source"][..., :2], *angles)
+
 
 def mggr_eval_outputs():
-    from gazejax.train import mggr_eval
+    from gazejax.methods.mggr import evaluation as mggr_eval
 
     return mggr_eval.OUTPUTS
 

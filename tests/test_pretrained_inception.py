@@ -11,7 +11,8 @@ from pretrained_torch_nets import FIDInception, images, randomize, to_nchw
 import gazejax.convert
 from gazejax.cli import main
 from gazejax.metrics import frechet_distance, frechet_inception_distance
-from gazejax.models.fid_inception import FIDFeatures, load_fid_features
+from gazejax.models.fid_inception import FIDFeatures
+from gazejax.pretrained.fid import load_fid_features
 
 
 @pytest.fixture(scope="module")

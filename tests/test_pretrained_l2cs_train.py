@@ -1,5 +1,5 @@
 """L2CS training method: augmentation keeps labels right; the :tiny loss falls; evaluation
-covers every held-out image; the exported judge crops and resizes as it was trained."""
+covers every held-out image; the judge `gazejax export` writes crops and resizes as it was trained."""
 
 import json
 
@@ -14,10 +14,12 @@ from gazejax.cli import main
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.data.augment import random_colour, random_mirror
 from gazejax.geometry import pitchyaw_to_vector
-from gazejax.models.gaze_estimator import estimate_angles
+from gazejax.pretrained.gaze_estimator import estimate_angles
 from gazejax.models.l2cs import mirror_averaged
 from gazejax.nn.image_input import crop_and_resize
-from gazejax.train import config_loading, l2cs
+from gazejax.methods.l2cs import evaluation as l2cs_evaluation
+from gazejax.methods.l2cs import training as l2cs
+from gazejax.train import checkpointing, config_loading
 
 
 def _config(*overrides):
@@ -123,7 +125,7 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
         state.extra["gaze_sum"] / state.extra["gaze_count"], np.mean(np.asarray(batch["gaze"]), 0), atol=1e-6
     )
 
-    result = l2cs.evaluate(config, state, workdir=tmp_path)
+    result = l2cs_evaluation.evaluate(config, state, workdir=tmp_path)
     test_records = config.data.identities * config.data.frames * config.data.views
     assert result["num_images"] == test_records
     assert np.isfinite(result["angular_error_deg"]) and result["mean_gaze_baseline_deg"] > 0
@@ -131,8 +133,18 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
     evaluated = jax.jit(lambda s, b: l2cs.eval_step(config, s, b))(state, batch)
     assert set(evaluated) == {"angular_error_deg", "head_error_deg", "mean_gaze_baseline_deg"}
 
-    # The export is a converted checkpoint: `gazejax estimate` and eval.estimator read it,
-    # cropping and resizing as in training.
+    assert not (tmp_path / "estimator").exists()  # evaluating exports nothing
+
+    # `gazejax export` of the run writes a converted checkpoint: `gazejax estimate` and
+    # eval.estimator_checkpoint read it, cropping and resizing as in training.
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(config.to_json_best_effort())
+    saved = checkpointing.Checkpoints(run, keep=1)
+    saved.save(state, jax.random.key(0), 15)
+    saved.close()
+    assert main(["export", "--checkpoint", str(run), "--out", str(tmp_path / "estimator")]) == 0
+    assert main(["export", "--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path / "e2")]) == 2
     module, variables, info = convert.load(tmp_path / "estimator")
     assert info["crop"] == list(config.model.crop) and info["head_pose"]
     images = np.round(np.asarray(batch["image"][:2]) * 255) / 255  # exactly representable as PNG

@@ -10,11 +10,12 @@ from pretrained_torch_nets import random_variables
 
 from gazejax.losses.gaze import functional_angular_loss, l2cs_alignment_loss, l2cs_loss
 from gazejax.losses.perceptual import gram_matrix, gram_style_loss, lpips_loss, perceptual_loss
-from gazejax.models.gaze_estimator import estimate_angles
+from gazejax.pretrained.gaze_estimator import estimate_angles
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
 from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_pitchyaw
 from gazejax.models.lpips import LPIPS
-from gazejax.models.perceptual import VGGFeatures, perceptual_network
+from gazejax.models.perceptual import VGGFeatures
+from gazejax.pretrained.perceptual import perceptual_network
 from gazejax.nn.image_input import resize_square
 
 KEY = jax.random.key(0)

@@ -31,7 +31,8 @@ from gazejax.bench.timing import record, time_jax, xla_flops
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
 from gazejax.models.l2cs import L2CS
 from gazejax.models.perceptual import VGGFeatures
-from gazejax.train import gazenerf, gazenerf_fitting
+from gazejax.methods.gazenerf import fitting as gazenerf_fitting
+from gazejax.methods.gazenerf import training as gazenerf
 from gazejax.train.config_loading import load_config
 
 VARIANTS = ("paper", "synthgaze", "tiny")
@@ -86,7 +87,7 @@ def _random_frozen_checkpoints(directory, variant):
     convert.save(f"{directory}/vgg", {"network": "vgg16", "input_size": 224}, vgg)
     convert.save(f"{directory}/est", {"network": "gazenerf-vgg-estimator", "convention": "gazenerf",
                                       "input_size": 224}, est)
-    return [f"--config.loss.vgg_checkpoint={directory}/vgg", f"--config.loss.estimator_checkpoint={directory}/est",
+    return [f"--config.loss.perceptual_checkpoint={directory}/vgg", f"--config.loss.estimator_checkpoint={directory}/est",
             "--config.model.iden_dim=100", "--config.model.expr_dim=79",
             "--config.model.text_dim=100", "--config.model.illu_dim=27"]
 
@@ -100,8 +101,8 @@ def run(args):
         fit_steps = [] if args.fit_steps is None else [f"--config.fit.num_steps={args.fit_steps}"]
         config = load_config(f"{CONFIG_FILE}:{variant}", _random_frozen_checkpoints(tmp, variant) + fit_steps)
         batch = reference_record(config, 1)
-        state = jax.jit(functools.partial(gazenerf.METHOD.init, config))(jax.random.key(0), batch)
-        step = jax.jit(functools.partial(gazenerf.METHOD.train_step, config), donate_argnums=(0,))
+        state = jax.jit(functools.partial(gazenerf.init, config))(jax.random.key(0), batch)
+        step = jax.jit(functools.partial(gazenerf.train_step, config), donate_argnums=(0,))
 
         # Donation consumes the state, so each call feeds the previous output back.
         holder = [state]

@@ -19,7 +19,7 @@ import numpy as np
 
 from gazejax.bench.timing import record, time_jax, xla_flops
 from gazejax.geometry import camera_label
-from gazejax.models.livegaze.build import build_model, init_variables
+from gazejax.methods.livegaze.build import build_model, init_variables
 from gazejax.train.config_loading import load_config
 
 # Dense peak TFLOP/s of float32 matmuls as XLA runs them by default on these

@@ -18,7 +18,7 @@ import numpy as np
 from gazejax import convert
 from gazejax.bench.timing import record, time_jax
 from gazejax.models.perceptual import VGGFeatures
-from gazejax.train import mggr
+from gazejax.methods.mggr import training as mggr
 from gazejax.train.config_loading import load_config
 
 CONFIG_FILE = pathlib.Path(__file__).resolve().parents[2] / "configs" / "mggr.py"

@@ -33,7 +33,7 @@ def _read_image(path, size):
 def run(args):
     import jax  # noqa: PLC0415
 
-    from gazejax.models.gaze_estimator import load_gaze_estimator  # noqa: PLC0415
+    from gazejax.pretrained.gaze_estimator import load_gaze_estimator  # noqa: PLC0415
 
     missing = [p for p in args.images if not pathlib.Path(p).is_file()]
     if missing:

@@ -23,12 +23,12 @@ from gazejax.cli import UsageError
 HELP = "redirect the gaze in a face image"
 
 
-METHODS = {"livegaze": "gazejax.train.livegaze", "gazenerf": "gazejax.train.gazenerf"}
+METHODS = ("livegaze", "gazenerf")
 
 
 def add_arguments(parser):
     parser.add_argument("--checkpoint", required=True, help="training run directory (its workdir)")
-    parser.add_argument("--method", choices=sorted(METHODS),
+    parser.add_argument("--method", choices=METHODS,
                         help="the run's method (default: read from the run); a mismatch is an error")
     parser.add_argument(
         "--image",
@@ -50,12 +50,11 @@ def add_arguments(parser):
 
 
 def run_method(config, workdir):
-    """The short method name (a key of ``METHODS``) of a run's saved config."""
-    names = {v: k for k, v in METHODS.items()}
+    """The method of a run's saved config (one of ``METHODS``)."""
     method = config.get("method")
-    if method not in names:
-        raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(sorted(METHODS))} runs")
-    return names[method]
+    if method not in METHODS:
+        raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(METHODS)} runs")
+    return method
 
 
 def _floats(text, what, count=None):
@@ -115,7 +114,7 @@ def sweep_grid(redirector, face, gaze_yaws, view_yaws):
     import numpy as np  # noqa: PLC0415
 
     from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.train.livegaze import depth_to_rgb  # noqa: PLC0415
+    from gazejax.methods.livegaze.training import depth_to_rgb  # noqa: PLC0415
 
     r = redirector.resolution
     gazes = np.array([[0.0, y] for y in gaze_yaws for _ in view_yaws], np.float32)
@@ -144,8 +143,8 @@ def run(args):
     import numpy as np  # noqa: PLC0415
 
     from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.models.livegaze.inference import Redirector, restore_variables  # noqa: PLC0415
-    from gazejax.train.config_loading import load_run_config  # noqa: PLC0415
+    from gazejax.methods.livegaze.inference import Redirector  # noqa: PLC0415
+    from gazejax.run_loading import load_run_config  # noqa: PLC0415
 
     if not pathlib.Path(args.checkpoint).is_dir():
         raise UsageError(f"no such run directory: {args.checkpoint}")
@@ -166,7 +165,7 @@ def run(args):
             face = read_face(args.image, config.model.output_resolution)
         else:
             face = held_out_face(config)
-        redirector = Redirector(config, restore_variables(config, args.checkpoint))
+        redirector = Redirector.from_workdir(args.checkpoint)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.out:
@@ -174,7 +173,7 @@ def run(args):
         out = redirector(face[None], np.array([gaze], np.float32), camera)
         _save(args.out, out["image"][0])
         if args.depth_out:
-            from gazejax.train.livegaze import depth_to_rgb  # noqa: PLC0415
+            from gazejax.methods.livegaze.training import depth_to_rgb  # noqa: PLC0415
 
             m = redirector.config.model
             _save(args.depth_out, np.asarray(depth_to_rgb(out["depth"], redirector.resolution, m.ray_start, m.ray_end))[0])

@@ -33,7 +33,7 @@ def convert_state_dict(state_dict, model, shape_dim, appearance_dim):
 
     Args:
       state_dict: flat torch state_dict (numpy values) of ``GazeNeRFNet``.
-      model: the :class:`~gazejax.models.gazenerf.GazeNeRF` it should fill.
+      model: the :class:`~gazejax.methods.gazenerf.GazeNeRF` it should fill.
       shape_dim, appearance_dim: the model's code sizes (reference: 179, 127).
 
     Raises:

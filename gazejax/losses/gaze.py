@@ -55,7 +55,7 @@ def functional_angular_loss(estimator, images, target_images):
     Args:
       estimator: callable (N, H, W, 3) in [0, 1] -> {'gaze': (N, 2), ...} that
         resizes to its own input size (e.g. a frozen ``GazeNeRFEstimator``
-        through ``gazejax.models.gaze_estimator.estimate_angles``); its angle
+        through ``gazejax.pretrained.gaze_estimator.estimate_angles``); its angle
         convention does not matter, both sides use it.
       images, target_images: (N, H, W, 3) in [0, 1].
     Returns: scalar, degrees.

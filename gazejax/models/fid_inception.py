@@ -28,18 +28,3 @@ class FIDFeatures(nn.Module):
         if self.resize_to:
             images = resize_square(images, self.resize_to)
         return InceptionV3Pool3(name="inception")(2.0 * images - 1.0)
-
-
-def load_fid_features(directory):
-    """A jitted ``images -> (N, 2048)`` from a ``gazejax convert inception-fid`` directory.
-
-    Raises ValueError when the directory holds another network.
-    """
-    import jax  # noqa: PLC0415
-
-    from gazejax.convert import load_frozen  # noqa: PLC0415 -- gazejax.convert imports this module
-
-    module, variables, info = load_frozen(directory)
-    if info["network"] != "inception-fid":
-        raise ValueError(f"{directory} holds {info['network']!r}, not converted FID Inception weights")
-    return jax.jit(lambda images: module.apply(variables, images))

@@ -39,18 +39,3 @@ class LPIPS(nn.Module):
             weighted = nn.Conv(1, (1, 1), use_bias=False, name=f"lin{i}")(diff)
             total = total + jnp.mean(weighted, axis=(1, 2, 3))
         return total
-
-
-def load_lpips(directory):
-    """A jitted ``(a, b) -> (N,)`` LPIPS from a ``gazejax convert lpips`` directory.
-
-    Raises ValueError when the directory holds another network.
-    """
-    import jax  # noqa: PLC0415
-
-    from gazejax.convert import load_frozen  # noqa: PLC0415 -- gazejax.convert imports this module
-
-    module, variables, info = load_frozen(directory)
-    if info["network"] != "lpips":
-        raise ValueError(f"{directory} holds {info['network']!r}, not converted lpips weights")
-    return jax.jit(lambda a, b: module.apply(variables, a, b))

@@ -16,7 +16,7 @@ import flax.linen as nn
 
 from gazejax.nn.image_input import imagenet_normalize, resize_square
 from gazejax.nn.resnet import RESNET_TAPS, ResNet
-from gazejax.nn.vgg import VGG16, VGG16_LAYERS
+from gazejax.nn.vgg import VGG16
 
 GAZENERF_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
@@ -60,32 +60,3 @@ class EstimatorFeatures(nn.Module):
     @nn.compact
     def __call__(self, images):
         return ResNet(self.depth, taps=tuple(self.layers), name="backbone")(imagenet_normalize(images))
-
-
-def perceptual_network(directory, layers):
-    """(module, frozen variables) of the feature network in a converted checkpoint.
-
-    ``directory`` holds ``gazejax convert vgg16`` weights (taps
-    ``VGG16_LAYERS``, run at the image's own size) or an exported L2CS
-    estimator (taps ``layer1..layer4``). ``module.apply(variables, images)``
-    gives ``{layer: (N, h, w, C)}``. Safe to call while tracing.
-
-    Raises ValueError naming the network when it is neither, or when a layer
-    is not one of its taps.
-    """
-    from gazejax.convert import load_frozen, read_info  # noqa: PLC0415 -- gazejax.convert imports this module
-
-    info = read_info(directory)
-    network = info["network"]
-    if network == "vgg16":
-        module, taps = VGGFeatures(layers=tuple(layers), resize_to=None), VGG16_LAYERS
-    elif network == "l2cs":
-        module, taps = EstimatorFeatures(depth=info["depth"], layers=tuple(layers)), RESNET_TAPS
-    else:
-        raise ValueError(f"{directory} holds {network!r}; a perceptual network must be "
-                         "converted vgg16 weights or an exported l2cs estimator")
-    unknown = [layer for layer in layers if layer not in taps]
-    if unknown:
-        raise ValueError(f"{directory} holds {network}, which has no layers {unknown}; "
-                         f"its taps are {', '.join(taps)}")
-    return module, load_frozen(directory)[1]

@@ -11,6 +11,7 @@ so arrays come back already placed on the mesh. Every process must call
 
 import pathlib
 
+import jax
 import orbax.checkpoint as ocp
 from orbax.checkpoint import checkpoint_managers
 
@@ -94,3 +95,44 @@ class Checkpoints:
         """Waits for pending saves, then releases the manager."""
         self.manager.wait_until_finished()
         self.manager.close()
+
+
+def restore_subtrees(workdir, step, paths):
+    """Only the parts ``paths`` of checkpoint ``step``'s state, on the default device.
+
+    ``paths`` are dotted paths into the saved ``TrainState`` (``"params"``,
+    ``"extra.buffers"``; a path the run does not have is left out); nothing else is read, so inference needs neither the
+    optimizer state nor the frozen loss networks a run was trained with.
+    Shapes and dtypes come from the checkpoint's own metadata.
+
+    Returns:
+      ``{first: {second: ...}}`` nested like the paths, holding jax Arrays.
+    """
+    directory = pathlib.Path(workdir).absolute() / "checkpoints" / str(int(step)) / "train"
+    handler = ocp.PyTreeCheckpointHandler()
+    saved = handler.metadata(directory).tree["state"]
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    wanted = {}
+    for path in paths:
+        node = _subtree(saved, path)
+        if node is None:
+            continue
+        *parents, leaf = path.split(".")
+        target = wanted
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), node)
+    restore_args = jax.tree.map(lambda s: ocp.ArrayRestoreArgs(sharding=s.sharding), wanted)
+    with ocp.Checkpointer(handler) as checkpointer:
+        restored = checkpointer.restore(directory, args=ocp.args.PyTreeRestore(
+            item={"state": wanted}, restore_args={"state": restore_args}, partial_restore=True))
+    return restored["state"]
+
+
+def _subtree(tree, path):
+    """``tree[a][b]`` for ``path`` ``"a.b"``, or None where a part is missing or empty."""
+    for part in path.split("."):
+        tree = tree.get(part) if isinstance(tree, dict) else None
+        if not tree:
+            return None
+    return tree

@@ -6,7 +6,8 @@ and ``get_config(variant) -> ml_collections.ConfigDict``.
 
 Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
 
-    method            "gazejax.train.livegaze": module exposing METHOD (a Method)
+    method            "livegaze", "gazenerf", "mggr", "l2cs", or the dotted path of a
+                      module exposing METHOD (see gazejax.train.method)
     seed              int; model init, per-step keys and data order derive from it
     num_steps         int; total optimisation steps
     batch_size        int; GLOBAL batch (divisible by jax.device_count())
@@ -39,7 +40,6 @@ Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
 
 import ast
 import importlib.util
-import json
 import pathlib
 
 import ml_collections
@@ -74,22 +74,6 @@ def load_config(spec, overrides=()):
     for item in overrides:
         apply_override(config, item)
     config.lock()
-    return config
-
-
-def load_run_config(workdir, method=None):
-    """The ConfigDict the trainer saved as ``workdir/config.json``.
-
-    Raises ValueError when there is none, or when ``method`` is given and the
-    run used another one.
-    """
-    path = pathlib.Path(workdir) / "config.json"
-    if not path.is_file():
-        raise ValueError(f"{workdir} is not a training run directory (no config.json)")
-    config = ml_collections.ConfigDict(json.loads(path.read_text()))
-    if method is not None and config.get("method") != method:
-        short = method.rpartition(".")[2]
-        raise ValueError(f"{workdir} holds a {config.get('method')!r} run, not a {short} one")
     return config
 
 

@@ -1,13 +1,23 @@
 """The plug-in surface between a training method and the generic trainer.
 
-A method module (named by ``config.method``, e.g. ``"gazejax.train.livegaze"``)
-exposes ``METHOD = Method(...)``. The trainer owns everything else: the mesh
-and shardings, jit with donation, the data pipeline, checkpoints, logging,
+Every built-in method lives in ``gazejax/methods/<name>/`` with the same parts
+(model modules, ``losses.py``, ``training.py``, ``evaluation.py``,
+``inference.py``), assembled into ``METHOD = Method(...)`` by its
+``method.py``. ``config.method`` names it: a built-in's short name
+(``"livegaze"``), or the dotted path of any module exposing ``METHOD`` (a
+method of your own). The trainer owns everything else: the mesh and
+shardings, jit with donation, the data pipeline, checkpoints, logging,
 progress, NaN guard and resume.
 """
 
 import dataclasses
+import importlib
 from typing import Any, Callable, Optional
+
+BUILT_IN = ("livegaze", "gazenerf", "mggr", "l2cs")
+
+# run directories written before the methods moved name their method by its old module
+_FORMER_MODULES = {f"gazejax.train.{name}": name for name in BUILT_IN}
 
 import flax.struct
 import jax
@@ -48,6 +58,10 @@ class Method:
         Periodic PNG grids written by the trainer.
     evaluate(config, state, workdir) -> dict              (optional)
         The full evaluation protocol run by ``gazejax evaluate``.
+    inference_state: tuple of dotted TrainState paths  (default: params)
+        What inference restores from a checkpoint (``load_model``):
+        e.g. ``("params", "extra.buffers")``; optimizer state, frozen
+        loss networks and data are never read.
     phase(config, step: int) -> hashable                  (optional)
         For methods whose step changes with training progress (MGGR's two
         stages): the trainer compiles one step per phase and calls
@@ -62,3 +76,26 @@ class Method:
     sample_images: Optional[Callable[..., dict]] = None
     evaluate: Optional[Callable[..., dict]] = None
     phase: Optional[Callable[..., Any]] = None
+    inference_state: tuple = ("params",)
+
+
+def method_name(name):
+    """The canonical ``config.method`` of ``name``: a built-in's short name, else ``name`` itself."""
+    return _FORMER_MODULES.get(name, name)
+
+
+def method_module(name):
+    """The module path that defines ``METHOD`` for ``config.method`` ``name``."""
+    name = method_name(name)
+    return f"gazejax.methods.{name}.method" if name in BUILT_IN else name
+
+
+def load_method(name):
+    """The ``METHOD`` of ``config.method`` ``name`` (ValueError in one line if there is none)."""
+    try:
+        module = importlib.import_module(method_module(name))
+    except ModuleNotFoundError as e:
+        raise ValueError(f"config.method {name!r} cannot be imported: {e}") from None
+    if not hasattr(module, "METHOD"):
+        raise ValueError(f"config.method {name!r} has no METHOD")
+    return module.METHOD

@@ -23,7 +23,6 @@ A method plugs in through ``config.method`` (a module exposing ``METHOD``, see
 
 import dataclasses
 import functools
-import importlib
 import json
 import pathlib
 
@@ -35,20 +34,10 @@ from jax.experimental import multihost_utils
 
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.train import checkpointing, sharding
+from gazejax.train.method import load_method
 from gazejax.train.metrics_log import MetricsLog, check_finite
 from gazejax.train.sample_grid import save_grid
 from gazejax.train.stop_signal import StopSignal
-
-
-def load_method(name):
-    """The ``METHOD`` of module ``name`` (e.g. ``"gazejax.train.livegaze"``)."""
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        raise ValueError(f"config.method {name!r} cannot be imported: {e}") from None
-    if not hasattr(module, "METHOD"):
-        raise ValueError(f"config.method {name!r} has no METHOD")
-    return module.METHOD
 
 
 @dataclasses.dataclass
@@ -269,15 +258,6 @@ def _restore(run, workdir, best):
     if step is None:
         raise ValueError(f"no checkpoint in {pathlib.Path(workdir) / 'checkpoints'}; train first")
     return run.restore(step)[0], step
-
-
-def restore_state(config, workdir, best=False):
-    """``(state, step)`` of the latest (or best) checkpoint of a run, for inference."""
-    run = _setup(config, pathlib.Path(workdir))
-    try:
-        return _restore(run, workdir, best)
-    finally:
-        run.checkpoints.close()
 
 
 def evaluate(config, workdir, best=False):

@@ -1,0 +1,13 @@
+"""LiveGaze / RTGaze as a :class:`~gazejax.train.method.Method` (``config.method = "livegaze"``)."""
+
+from gazejax.methods.livegaze import evaluation, training
+from gazejax.train.method import Method
+
+METHOD = Method(
+    init=training.init,
+    train_step=training.train_step,
+    eval_step=training.eval_step,
+    sample_images=training.sample_images,
+    evaluate=evaluation.evaluate,
+    inference_state=("params", "extra.buffers"),
+)

@@ -1,0 +1,121 @@
+"""A trained run, loaded for inference: ``load_model(run_dir)``.
+
+Inference needs three things from a run directory: its config, which method
+it is, and the variables that method's forward pass uses. ``load_model``
+reads exactly these (the method's ``Method.inference_state`` paths of the
+checkpoint), and nothing that training needed: no data pipeline, no
+optimizer state, no frozen loss networks, no trainer. A run copied to
+another machine without its datasets or loss checkpoints still loads.
+
+    run = load_model("runs/livegaze")
+    run.config.model, run.method, run.step
+    run.state["params"]                  # as restored, nested by path
+"""
+
+import dataclasses
+import json
+import pathlib
+
+import ml_collections
+
+from gazejax.train import checkpointing
+from gazejax.train.method import load_method, method_name
+
+# config keys renamed since runs were first written: old dotted key -> new one
+_RENAMED_KEYS = {
+    "loss.vgg_checkpoint": "loss.perceptual_checkpoint",
+    "eval.estimator": "eval.estimator_checkpoint",
+}
+
+
+class RunError(ValueError):
+    """A run directory that cannot be loaded; the message is one line naming it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedRun:
+    """What :func:`load_model` returns.
+
+    Attributes:
+      config: the run's ConfigDict (as saved by the trainer).
+      method: the canonical ``config.method`` (``"livegaze"``, ...).
+      step: the checkpoint step restored.
+      state: ``{path part: ...}`` nested dict of jax Arrays for each of the
+        method's ``inference_state`` paths the run has.
+    """
+
+    config: ml_collections.ConfigDict
+    method: str
+    step: int
+    state: dict
+
+
+def load_run_config(run_dir, method=None):
+    """The ConfigDict a run saved as ``run_dir/config.json``, with current key names.
+
+    Runs written before a rename still load: a former method module name
+    becomes its short name and renamed keys get their new names.
+
+    Raises:
+      RunError: no run there, a garbled config.json, or (with ``method``) a
+        run of another method.
+    """
+    path = pathlib.Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise RunError(f"{run_dir} is not a training run directory (no config.json)")
+    try:
+        config = ml_collections.ConfigDict(json.loads(path.read_text()))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RunError(f"{path} is not a readable run config: {e}") from None
+    if "method" in config:
+        config.method = method_name(config.method)
+    for old, new in _RENAMED_KEYS.items():
+        _rename(config, old, new)
+    if method is not None and config.get("method") != method:
+        raise RunError(f"{run_dir} holds a {config.get('method')!r} run, not a {method} one")
+    return config
+
+
+def _rename(config, old, new):
+    group, _, key = old.partition(".")
+    node = config.get(group)
+    if isinstance(node, ml_collections.ConfigDict) and key in node:
+        value = node[key]
+        del node[key]
+        node[new.partition(".")[2]] = value
+
+
+def checkpoint_step(run_dir, config, best=False):
+    """The latest step of ``run_dir``'s checkpoints (or the best by ``config.best_metric``)."""
+    directory = pathlib.Path(run_dir) / "checkpoints"
+    if not directory.is_dir():
+        raise RunError(f"no checkpoint in {directory}; train first")
+    if best and not config.get("best_metric"):
+        raise RunError(f"{run_dir} keeps no best checkpoint (its config has no best_metric)")
+    checkpoints = checkpointing.Checkpoints(
+        run_dir, config.get("keep_checkpoints", 1), config.get("best_metric", ""),
+        config.get("best_mode", "min"))
+    try:
+        step = checkpoints.best_step() if best else checkpoints.latest_step()
+    finally:
+        checkpoints.close()
+    if step is None:
+        raise RunError(f"no checkpoint in {directory}; train first")
+    return step
+
+
+def load_model(run_dir, method=None, step=None, best=False):
+    """Restores what inference needs from a training run (see the module docstring).
+
+    Args:
+      run_dir: the run's workdir.
+      method: if given, the method the run must be (else RunError).
+      step: a checkpoint step; default the latest (or the best with ``best``).
+      best: take the best checkpoint by ``config.best_metric``.
+    """
+    config = load_run_config(run_dir, method)
+    if step is None:
+        step = checkpoint_step(run_dir, config, best)
+    paths = load_method(config.method).inference_state
+    state = checkpointing.restore_subtrees(run_dir, step, paths)
+    return TrainedRun(config=config, method=config.method, step=int(step), state=state)
