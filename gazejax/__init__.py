@@ -1,6 +1,6 @@
 """gazejax: 3D-aware gaze redirection in JAX/Flax.
 
-Conventions (see README): gaze and head angles are ``(pitch, yaw)`` in radians,
+Conventions (docs/conventions.md): gaze and head angles are ``(pitch, yaw)`` in radians,
 OpenCV camera frame; images are float32 NHWC RGB in [0, 1].
 """
 

@@ -13,13 +13,14 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
+    "demo": "redirect held-out SynthGaze eyes with the shipped model: picture + gaze error",
     "synthgaze": "build the SynthGaze dataset (and a preview contact sheet)",
     "train": "train a model from an ml_collections config",
     "evaluate": "evaluate a trained model",
     "redirect": "redirect the gaze in a face image",
     "convert": "convert a PyTorch checkpoint to a Flax/orbax checkpoint",
     "estimate": "estimate gaze with a converted or trained estimator",
-    "export": "export a trained gaze-estimator run as a judge",
+    "export": "export a trained run: a judge directory or a one-file inference bundle",
     "bench": "run a benchmark and write its JSON records",
 }
 

@@ -10,13 +10,22 @@ another machine without its datasets or loss checkpoints still loads.
     run = load_model("runs/livegaze")
     run.config.model, run.method, run.step
     run.state["params"]                  # as restored, nested by path
+
+An **inference bundle** is the same three things in one file
+(``gazejax export --checkpoint RUN --bundle FILE``, :func:`save_bundle`):
+a msgpack map ``{format, version, method, step, config (JSON), dtype,
+state}``. It is how a small trained model travels (the quick start's models
+ship as bundles); ``load_model(FILE)`` reads it as it reads a run directory.
 """
 
 import dataclasses
 import json
 import pathlib
 
+import flax.serialization
+import jax
 import ml_collections
+import numpy as np
 
 from gazejax.train import checkpointing
 from gazejax.train.method import load_method, method_name
@@ -51,7 +60,7 @@ class TrainedRun:
 
 
 def load_run_config(run_dir, method=None):
-    """The ConfigDict a run saved as ``run_dir/config.json``, with current key names.
+    """The ConfigDict a run saved as ``run_dir/config.json`` (or a bundle holds), with current key names.
 
     Runs written before a rename still load: a former method module name
     becomes its short name and renamed keys get their new names.
@@ -60,6 +69,8 @@ def load_run_config(run_dir, method=None):
       RunError: no run there, a garbled config.json, or (with ``method``) a
         run of another method.
     """
+    if pathlib.Path(run_dir).is_file():
+        return load_bundle(run_dir, method).config
     path = pathlib.Path(run_dir) / "config.json"
     if not path.is_file():
         raise RunError(f"{run_dir} is not a training run directory (no config.json)")
@@ -108,14 +119,67 @@ def load_model(run_dir, method=None, step=None, best=False):
     """Restores what inference needs from a training run (see the module docstring).
 
     Args:
-      run_dir: the run's workdir.
+      run_dir: the run's workdir, or an inference bundle file.
       method: if given, the method the run must be (else RunError).
       step: a checkpoint step; default the latest (or the best with ``best``).
+        A bundle holds one step: ``step``/``best`` do not apply to it.
       best: take the best checkpoint by ``config.best_metric``.
     """
+    if pathlib.Path(run_dir).is_file():
+        if step is not None or best:
+            raise RunError(f"{run_dir} is an inference bundle of one step; --step/--best do not apply")
+        return load_bundle(run_dir, method)
     config = load_run_config(run_dir, method)
     if step is None:
         step = checkpoint_step(run_dir, config, best)
     paths = load_method(config.method).inference_state
     state = checkpointing.restore_subtrees(run_dir, step, paths)
     return TrainedRun(config=config, method=config.method, step=int(step), state=state)
+
+
+BUNDLE_FORMAT = "gazejax-inference-bundle"
+BUNDLE_VERSION = 1
+BUNDLE_DTYPES = ("float32", "float16")
+
+
+def save_bundle(path, run, dtype="float32"):
+    """Writes ``run`` (a :class:`TrainedRun`) as one inference-bundle file.
+
+    ``dtype="float16"`` stores floating arrays at half size; :func:`load_bundle`
+    gives them back as float32 (what the networks compute in).
+    """
+    if dtype not in BUNDLE_DTYPES:
+        raise ValueError(f"bundle dtype must be one of {', '.join(BUNDLE_DTYPES)}, got {dtype!r}")
+
+    def stored(x):
+        x = np.asarray(jax.device_get(x))
+        return x.astype(dtype) if np.issubdtype(x.dtype, np.floating) else x
+
+    payload = {
+        "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "method": run.method, "step": int(run.step),
+        "config": run.config.to_json(), "dtype": dtype, "state": jax.tree.map(stored, run.state),
+    }
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(flax.serialization.msgpack_serialize(payload))
+
+
+def load_bundle(path, method=None):
+    """The :class:`TrainedRun` in an inference-bundle file (RunError in one line if it is not one)."""
+    try:
+        payload = flax.serialization.msgpack_restore(pathlib.Path(path).read_bytes())
+    except Exception as e:  # msgpack raises several unrelated types on garbage
+        raise RunError(f"{path} is not an inference bundle ({type(e).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
+        raise RunError(f"{path} is not an inference bundle")
+    if payload.get("version") != BUNDLE_VERSION:
+        raise RunError(f"{path} is a version {payload.get('version')} bundle; this gazejax reads {BUNDLE_VERSION}")
+    config = ml_collections.ConfigDict(json.loads(payload["config"]))
+    if method is not None and payload["method"] != method:
+        raise RunError(f"{path} holds a {payload['method']!r} model, not a {method} one")
+
+    def loaded(x):
+        return x.astype(np.float32) if np.issubdtype(x.dtype, np.floating) else x
+
+    state = jax.tree.map(loaded, payload["state"])
+    return TrainedRun(config=config, method=payload["method"], step=int(payload["step"]), state=state)

@@ -14,7 +14,7 @@ from gazejax.methods.gazenerf.eye_rotation import merge_features, rotate_feature
 from gazejax.methods.gazenerf.mlp import NerfMLP
 from gazejax.methods.gazenerf.positional_encoding import positional_encoding
 from gazejax.render.neural_renderer import NeuralRenderer, pixel_shuffle
-from tests.gazenerf_torch_reference import (
+from gazejax.torch_reference.gazenerf import (
     TorchNerfMLP,
     TorchNeuralRenderer,
     torch_rotate_and_merge,

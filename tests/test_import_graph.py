@@ -103,3 +103,15 @@ def test_the_cycle_finder_finds_one():
 def test_the_graph_sees_lazy_and_from_imports(module):
     graph = _graph()
     assert graph[module], f"{module} shows no gazejax imports"
+
+
+def test_only_benchmarks_import_the_torch_references():
+    # gazejax.torch_reference imports torch, which only the [torch] extra installs
+    graph = _graph()
+    offenders = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if not module.startswith(("gazejax.bench", "gazejax.torch_reference"))
+        for target in targets if target.startswith("gazejax.torch_reference")
+    )
+    assert not offenders, "\n".join(offenders)

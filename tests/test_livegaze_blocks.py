@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-import livegaze_torch_reference as ref
+from gazejax.torch_reference import livegaze as ref
 from gazejax.methods.livegaze import encoders
 from gazejax.nn import cross_attention, segformer
 

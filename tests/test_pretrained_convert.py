@@ -5,12 +5,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-from pretrained_torch_nets import GazeNeRFVGG, XGazeResNet, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 import gazejax.convert
 from gazejax.cli import main
 from gazejax.convert import ConversionError, read_state_dict
 from gazejax.convert.tree import map_state_dict
+from gazejax.torch_reference.resnet import XGazeResNet
+from gazejax.torch_reference.vgg import GazeNeRFVGG
 
 
 def _abstract():

@@ -6,13 +6,14 @@ import pytest
 import scipy.linalg
 import torch
 import torch.nn.functional as F
-from pretrained_torch_nets import FIDInception, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 import gazejax.convert
 from gazejax.cli import main
 from gazejax.metrics import frechet_distance, frechet_inception_distance
 from gazejax.models.fid_inception import FIDFeatures
 from gazejax.pretrained.fid import load_fid_features
+from gazejax.torch_reference.inception import FIDInception
 
 
 @pytest.fixture(scope="module")

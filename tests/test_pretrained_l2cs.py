@@ -7,12 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-from pretrained_torch_nets import L2CS, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 import gazejax.convert
 from gazejax.cli import main
 from gazejax.geometry import pitchyaw_to_vector
 from gazejax.models.l2cs import BINNINGS, bin_index, expected_angle_deg, logits_to_pitchyaw
+from gazejax.torch_reference.resnet import L2CS
 
 GAZE360 = BINNINGS["gaze360"]
 
@@ -31,7 +32,7 @@ def test_bin_index_matches_numpy_digitize():
 
 
 def _gazehub_gazeto3d(yaw, pitch):
-    # GazeHub's gazeto3d([yaw, pitch]) (reference notes Sec. 1), written out here.
+    # GazeHub's gazeto3d([yaw, pitch]) (the L2CS repository's ``utils.py``), written out here.
     return np.array([-np.cos(pitch) * np.sin(yaw), -np.sin(pitch), -np.cos(pitch) * np.cos(yaw)])
 
 

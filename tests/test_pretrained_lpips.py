@@ -4,10 +4,11 @@ import jax
 import numpy as np
 import pytest
 import torch
-from pretrained_torch_nets import LPIPS, VGG16, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 import gazejax.convert
 from gazejax.cli import main
+from gazejax.torch_reference.vgg import LPIPS, VGG16
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,13 @@ import jax
 import numpy as np
 import pytest
 import torch
-from pretrained_torch_nets import ResNet, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 from gazejax.convert.resnet_keys import infer_resnet_depth, resnet_module_path
 from gazejax.convert.state_dict import ConversionError
 from gazejax.convert.tree import map_state_dict
 from gazejax.nn.resnet import ResNet as FlaxResNet
+from gazejax.torch_reference.resnet import ResNet
 
 
 def _convert(torch_net, flax_net, x):

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from pretrained_torch_nets import VGG16, images, randomize, to_nchw
+from pretrained_torch_nets import images, randomize, to_nchw
 
 import gazejax.convert
 from gazejax.models.perceptual import VGGFeatures
 from gazejax.nn.image_input import resize_square
 from gazejax.nn.vgg import VGG16_LAYERS
+from gazejax.torch_reference.vgg import VGG16
 
 TAPS = ("conv1_1", "relu1_2", "relu2_2", "relu3_3", "relu4_3", "conv5_3", "pool5")
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 
-import eg3d_torch_reference as ref
+from gazejax.torch_reference import eg3d_renderer as ref
 from gazejax.render.ray_sampling import (
     PDF_EPS,
     WEIGHT_FLOOR,

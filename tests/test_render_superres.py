@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import eg3d_torch_reference as ref
+from gazejax.torch_reference import stylegan2 as ref
 from gazejax.geometry import camera_label, eg3d_rays
 from gazejax.render.eg3d_renderer import render, triplane_field
 from gazejax.render.osg_decoder import OSGDecoder

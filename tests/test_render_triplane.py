@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-import eg3d_torch_reference as ref
+from gazejax.torch_reference import eg3d_renderer as ref
 from gazejax.geometry import camera_from_label, camera_label, eg3d_rays
 from gazejax.render.osg_decoder import OSGDecoder
 from gazejax.render.triplane import planes_from_channels, project_onto_planes, sample_planes, sample_triplane

@@ -102,3 +102,48 @@ def test_bad_run_directories_get_one_line(trained_run, tmp_path):
     (empty / "config.json").write_text(json.dumps({"method": "livegaze"}))
     with pytest.raises(RunError, match="no checkpoint in"):
         load_model(empty)
+
+
+def test_an_inference_bundle_redirects_as_its_run(trained_run, tmp_path, capsys):
+    root, config, state, batch = trained_run
+    src, tgt = batch["source"], batch["target"]
+    expected = np.clip(livegaze.redirect(config, livegaze.model_variables(state.params, state.extra),
+                                         src["image"], tgt["gaze_head"], tgt["camera"])["image"], 0, 1)
+    bundle = tmp_path / "model.msgpack"
+    assert main(["export", "--checkpoint", str(root / "run"), "--bundle", str(bundle)]) == 0
+    run = load_model(bundle, method="livegaze")
+    assert (run.method, run.step) == ("livegaze", 0)
+    assert run.config.to_dict() == load_run_config(root / "run").to_dict()
+    assert set(run.state) == {"params"}
+    got = Redirector.from_workdir(bundle)(src["image"], tgt["gaze_head"], tgt["camera"])["image"]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+    half = tmp_path / "half.msgpack"
+    assert main(["export", "--checkpoint", str(root / "run"), "--bundle", str(half), "--dtype", "float16"]) == 0
+    assert half.stat().st_size < 0.6 * bundle.stat().st_size
+    halved = load_model(half)
+    assert all(x.dtype == np.float32 for x in jax.tree.leaves(halved.state))
+    got_half = Redirector.from_workdir(half)(src["image"], tgt["gaze_head"], tgt["camera"])
+    assert 0 < np.abs(got_half["image"] - expected).max() < 0.05  # rounded weights, same network
+
+    face = tmp_path / "face.png"
+    Image.fromarray((np.asarray(src["image"][0]) * 255).astype(np.uint8)).save(face)
+    assert main(["redirect", "--checkpoint", str(bundle), "--image", str(face), "--gaze", "0.1,-0.2",
+                 "--out", str(tmp_path / "out.png")]) == 0
+
+
+def test_bad_bundles_get_one_line(trained_run, tmp_path, capsys):
+    root, _, _, _ = trained_run
+    garbage = tmp_path / "garbage.msgpack"
+    garbage.write_bytes(b"\x00\x01not msgpack at all")
+    with pytest.raises(RunError, match="garbage.msgpack is not an inference bundle"):
+        load_model(garbage)
+    bundle = tmp_path / "model.msgpack"
+    assert main(["export", "--checkpoint", str(root / "run"), "--bundle", str(bundle)]) == 0
+    with pytest.raises(RunError, match="holds a 'livegaze' model, not a mggr one"):
+        load_model(bundle, method="mggr")
+    with pytest.raises(RunError, match="bundle of one step"):
+        load_model(bundle, best=True)
+    capsys.readouterr()
+    assert main(["export", "--checkpoint", str(root / "run"), "--bundle", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err

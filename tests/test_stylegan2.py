@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-import eg3d_torch_reference as ref
+from gazejax.torch_reference import stylegan2 as ref
 from gazejax.nn import stylegan2 as sg
 
 TOL = 1e-4

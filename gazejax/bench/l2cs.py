@@ -1,6 +1,8 @@
 """``gazejax bench l2cs``: L2CS inference at 448^2 and the judge's training step, JAX (jit) vs PyTorch.
 
-Same network, same random weights (converted with gazejax.convert):
+Same network, same random weights (converted with gazejax.convert); the
+PyTorch side is :class:`gazejax.torch_reference.resnet.L2CS`, the network the
+parity tests check the JAX one against:
 
 - ``l2cs``: ResNet-50 inference at 448^2, batch 1 and 32 (``--quick``:
   112^2, batch 1 and 4, for smoke tests); PyTorch in eval mode under no_grad;
@@ -20,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gazejax.bench.timing import record, time_host, time_jax
-from gazejax.convert.l2cs import module_path
+from gazejax.convert.l2cs import IGNORED, module_path
 from gazejax.convert.tree import map_state_dict
 from gazejax.models.l2cs import L2CS
 
@@ -28,90 +30,21 @@ DEPTH, NUM_BINS = 50, 90
 JUDGE_DEPTH, JUDGE_SIZE, JUDGE_BATCH = 18, 112, 32  # configs/l2cs.py:synthgaze
 
 
-def _torch_l2cs(depth):
-    """A torchvision-layout L2CS ResNet-18 or -50 in plain torch.nn (for timing only)."""
-    import torch  # noqa: PLC0415
-    from torch import nn  # noqa: PLC0415
-
-    def bn(c):
-        return nn.BatchNorm2d(c)
-
-    class Bottleneck(nn.Module):
-        expansion = 4
-
-        def __init__(self, cin, planes, stride):
-            super().__init__()
-            self.conv1, self.bn1 = nn.Conv2d(cin, planes, 1, bias=False), bn(planes)
-            self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False), bn(planes)
-            self.conv3, self.bn3 = nn.Conv2d(planes, planes * 4, 1, bias=False), bn(planes * 4)
-            self.downsample = None
-            if stride != 1 or cin != planes * 4:
-                self.downsample = nn.Sequential(
-                    nn.Conv2d(cin, planes * 4, 1, stride, bias=False), bn(planes * 4)
-                )
-
-        def forward(self, x):
-            y = torch.relu(self.bn1(self.conv1(x)))
-            y = torch.relu(self.bn2(self.conv2(y)))
-            y = self.bn3(self.conv3(y))
-            return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
-
-    class BasicBlock(nn.Module):
-        expansion = 1
-
-        def __init__(self, cin, planes, stride):
-            super().__init__()
-            self.conv1, self.bn1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False), bn(planes)
-            self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False), bn(planes)
-            self.downsample = None
-            if stride != 1 or cin != planes:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), bn(planes))
-
-        def forward(self, x):
-            y = torch.relu(self.bn1(self.conv1(x)))
-            y = self.bn2(self.conv2(y))
-            return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
-
-    block, stages = {18: (BasicBlock, (2, 2, 2, 2)), 50: (Bottleneck, (3, 4, 6, 3))}[depth]
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.bn1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False), bn(64)
-            self.maxpool = nn.MaxPool2d(3, 2, 1)
-            cin = 64
-            for i, n in enumerate(stages):
-                planes = 64 * 2**i
-                blocks = []
-                for b in range(n):
-                    blocks.append(block(cin, planes, 2 if (i and not b) else 1))
-                    cin = planes * block.expansion
-                setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
-            self.fc_yaw_gaze = nn.Linear(cin, NUM_BINS)
-            self.fc_pitch_gaze = nn.Linear(cin, NUM_BINS)
-
-        def forward(self, x):
-            x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            x = x.mean((2, 3))
-            return self.fc_yaw_gaze(x), self.fc_pitch_gaze(x)
-
-    return Net().eval()
-
-
 def _converted(torch_net, flax_net, size):
     state = {k: v.numpy() for k, v in torch_net.state_dict().items()}
     abstract = jax.eval_shape(flax_net.init, jax.random.key(0), jnp.zeros((1, size, size, 3)))
-    return jax.device_put(map_state_dict(state, module_path, abstract))
+    return jax.device_put(map_state_dict(state, module_path, abstract, IGNORED))
 
 
 def run(args):
     import torch  # noqa: PLC0415
 
+    from gazejax.torch_reference.resnet import L2CS as TorchL2CS  # noqa: PLC0415
+
     threads = len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    torch_net = _torch_l2cs(DEPTH)
+    torch_net = TorchL2CS(DEPTH, NUM_BINS).eval()
     flax_net = L2CS(depth=DEPTH, num_bins=NUM_BINS)
     size, batches = (112, (1, 4)) if args.quick else (448, (1, 32))
     variables = _converted(torch_net, flax_net, size)
@@ -153,8 +86,10 @@ def _train_step_record(args, threads):
     """Forward + backward of the SynthGaze judge's network, JAX vs PyTorch."""
     import torch  # noqa: PLC0415
 
+    from gazejax.torch_reference.resnet import L2CS as TorchL2CS  # noqa: PLC0415
+
     batch = 4 if args.quick else JUDGE_BATCH
-    torch_net = _torch_l2cs(JUDGE_DEPTH).train()
+    torch_net = TorchL2CS(JUDGE_DEPTH, NUM_BINS).train()
     flax_net = L2CS(depth=JUDGE_DEPTH, num_bins=NUM_BINS)
     variables = _converted(torch_net, flax_net, JUDGE_SIZE)
     images = np.random.default_rng(0).random((batch, JUDGE_SIZE, JUDGE_SIZE, 3), dtype=np.float32)

@@ -11,9 +11,11 @@ weights of the mean colour), and an estimate of the bytes moved, so that on
 an accelerator the fraction of its memory bandwidth ceiling can be read off
 (``PEAK_BANDWIDTH_GBPS``; filled in automatically when the device is known).
 
-The PyTorch side is the same math written in plain torch below (torch is an
-optional dependency; without it the benchmark stops with a one-line error),
-run on the CPU with all its threads.
+The PyTorch side is EG3D's ImportanceRenderer in plain torch
+(:func:`gazejax.torch_reference.eg3d_renderer.render`, the reference the
+parity tests check the JAX renderer against; torch is an optional dependency,
+without it the benchmark stops with a one-line error), run on the CPU with
+all its threads.
 """
 
 import dataclasses
@@ -153,70 +155,28 @@ def run(args):
 
 def _torch_call(torch, planes, dec_vars, origins, dirs, w, backward):
     """A no-argument callable running the same render in plain PyTorch (EG3D's formulation)."""
-    F = torch.nn.functional
-    t = lambda a: torch.from_numpy(np.array(a))  # noqa: E731
+    from gazejax.torch_reference import eg3d_renderer  # noqa: PLC0415
+
+    def t(a):
+        return torch.from_numpy(np.array(a))
+
     planes_t = t(planes).permute(0, 1, 4, 2, 3).contiguous().requires_grad_(backward)  # (N, 3, C, H, W)
     params = dec_vars["params"]
-    layers = [(t(params[n]["kernel"]).requires_grad_(backward), t(params[n]["bias"]).requires_grad_(backward))
-              for n in ("net_0", "net_2")]
+    decoder = eg3d_renderer.OSGDecoder(w.channels, params["net_0"]["kernel"].shape[1], w.channels)
+    state = {}
+    for i in (0, 2):  # the torch keys of gazejax.render.osg_decoder's table
+        state[f"net.{i}.weight"] = t(params[f"net_{i}"]["kernel"]).T
+        state[f"net.{i}.bias"] = t(params[f"net_{i}"]["bias"])
+    decoder.load_state_dict(state)
+    decoder.requires_grad_(backward)
     origins_t, dirs_t = t(origins), t(dirs)
     n, r, _ = origins_t.shape
     gen = torch.Generator().manual_seed(0)
 
-    def field(points):
-        m = points.shape[1]
-        coords = torch.stack([points[..., [0, 1]], points[..., [0, 2]], points[..., [2, 0]]], 1) * 2.0
-        feats = F.grid_sample(planes_t.reshape(n * 3, w.channels, w.plane_side, w.plane_side),
-                              coords.reshape(n * 3, 1, m, 2), mode="bilinear", padding_mode="zeros",
-                              align_corners=False)
-        x = feats.reshape(n, 3, w.channels, m).mean(1).transpose(1, 2)
-        for i, (kernel, bias) in enumerate(layers):
-            x = x @ (kernel / kernel.shape[0] ** 0.5) + bias
-            x = F.softplus(x) if i == 0 else x
-        return torch.sigmoid(x[..., 1:]) * 1.002 - 0.001, x[..., :1]
-
-    def evaluate(depths):
-        s = depths.shape[-1]
-        points = origins_t[:, :, None] + depths[..., None] * dirs_t[:, :, None]
-        rgb, sigma = field(points.reshape(n, r * s, 3))
-        return rgb.reshape(n, r, s, -1), sigma.reshape(n, r, s, 1)
-
-    def march(colors, sigma, depths):
-        deltas = depths[..., 1:] - depths[..., :-1]
-        colors_mid = (colors[..., :-1, :] + colors[..., 1:, :]) / 2
-        sigma_mid = F.softplus((sigma[..., :-1, 0] + sigma[..., 1:, 0]) / 2 - 1)
-        alpha = 1 - torch.exp(-sigma_mid * deltas)
-        shifted = torch.cat([torch.ones_like(alpha[..., :1]), 1 - alpha + 1e-10], -1)
-        weights = alpha * torch.cumprod(shifted, -1)[..., :-1]
-        depth = (weights * (depths[..., 1:] + depths[..., :-1]) / 2).sum(-1) / weights.sum(-1)
-        return (weights[..., None] * colors_mid).sum(-2), depth, weights
-
-    def importance(depths, weights):
-        wts = F.max_pool1d(weights.reshape(n * r, 1, -1), 2, 1, padding=1)
-        wts = F.avg_pool1d(wts, 2, 1).reshape(n * r, -1)[:, 1:-1] + 0.01 + 1e-5
-        cdf = torch.cumsum(wts / wts.sum(-1, keepdim=True), -1)
-        cdf = torch.cat([torch.zeros_like(cdf[:, :1]), cdf], -1)
-        bins = ((depths[..., 1:] + depths[..., :-1]) / 2).reshape(n * r, -1)
-        u = torch.rand(n * r, w.n_fine, generator=gen)
-        idx = torch.searchsorted(cdf, u, right=True)
-        lo, hi = (idx - 1).clamp_min(0), idx.clamp_max(wts.shape[-1])
-        c_lo, c_hi = cdf.gather(1, lo), cdf.gather(1, hi)
-        b_lo, b_hi = bins.gather(1, lo), bins.gather(1, hi)
-        denom = torch.where(c_hi - c_lo < 1e-5, torch.ones_like(c_lo), c_hi - c_lo)
-        return (b_lo + (u - c_lo) / denom * (b_hi - b_lo)).reshape(n, r, -1).detach()
-
     def forward():
-        step = (w.ray_end - w.ray_start) / (w.n_coarse - 1)
-        depths = w.ray_start + (torch.arange(w.n_coarse) + torch.rand(n, r, w.n_coarse, generator=gen)) * step
-        colors, sigma = evaluate(depths)
-        _, _, weights = march(colors, sigma, depths)
-        fine = importance(depths, weights)
-        f_colors, f_sigma = evaluate(fine)
-        all_depths, order = torch.sort(torch.cat([depths, fine], -1), -1)
-        def merged(a, b):
-            return torch.cat([a, b], -2).gather(-2, order[..., None].expand(-1, -1, -1, a.shape[-1]))
-
-        return march(merged(colors, f_colors), merged(sigma, f_sigma), all_depths)
+        jitter = torch.rand(n, r, w.n_coarse, 1, generator=gen)
+        u = torch.rand(n * r, w.n_fine, generator=gen)
+        return eg3d_renderer.render(planes_t, decoder, origins_t, dirs_t, w.ray_start, w.ray_end, jitter, u)
 
     def call():
         if backward:

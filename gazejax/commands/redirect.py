@@ -27,7 +27,8 @@ METHODS = ("livegaze", "gazenerf")
 
 
 def add_arguments(parser):
-    parser.add_argument("--checkpoint", required=True, help="training run directory (its workdir)")
+    parser.add_argument("--checkpoint", required=True,
+                        help="training run directory (its workdir) or inference bundle (gazejax export --bundle)")
     parser.add_argument("--method", choices=METHODS,
                         help="the run's method (default: read from the run); a mismatch is an error")
     parser.add_argument(
@@ -146,8 +147,8 @@ def run(args):
     from gazejax.methods.livegaze.inference import Redirector  # noqa: PLC0415
     from gazejax.run_loading import load_run_config  # noqa: PLC0415
 
-    if not pathlib.Path(args.checkpoint).is_dir():
-        raise UsageError(f"no such run directory: {args.checkpoint}")
+    if not pathlib.Path(args.checkpoint).exists():
+        raise UsageError(f"no such run directory or bundle: {args.checkpoint}")
     try:
         config = load_run_config(args.checkpoint)
     except ValueError as e:

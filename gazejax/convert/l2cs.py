@@ -43,7 +43,8 @@ def describe(state_dict, options):
 
 
 def build(info):
-    return L2CS(depth=info["depth"], num_bins=info["num_bins"], head_pose=info.get("head_pose", False))
+    return L2CS(depth=info["depth"], num_bins=info["num_bins"], head_pose=info.get("head_pose", False),
+                width=info.get("width", 64))
 
 
 def example_inputs(info):

@@ -1,4 +1,4 @@
-"""ColumbiaGaze eye patches as PRGAN/MGGR use them (reference notes Sec. B.2).
+"""ColumbiaGaze eye patches as PRGAN/MGGR use them (PRGAN's ``utils/processing.py``).
 
 From a raw ColumbiaGaze image (``0001_2m_-15P_10V_-5H.jpg``) and its 68-point
 dlib landmarks, each eye is cropped around the smallest circle enclosing its 6

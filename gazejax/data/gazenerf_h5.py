@@ -1,6 +1,6 @@
 """Reader for GazeNeRF's per-subject h5 files (e.g. ``xgaze_subject0000.h5``).
 
-Layout (reference notes Sec. 3, "h5 layout"): ``face_patch`` (N, 512, 512, 3)
+Layout (as GazeNeRF's preprocessing writes it): ``face_patch`` (N, 512, 512, 3)
 uint8 BGR; ``head_mask``, ``left_eye_mask``, ``right_eye_mask`` (N, 512, 512)
 uint8 0/255; ``latent_codes`` (N, 306) = [iden 100 | expr 79 | text 100 |
 illu 27]; ``c2w_Rmat`` (N, 3, 3), ``c2w_Tvec`` (N, 3), ``inmat`` (N, 3, 3);

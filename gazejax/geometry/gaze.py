@@ -12,7 +12,7 @@ def pitchyaw_to_vector(pitchyaw):
     ``g`` points from the eye toward the target (OpenCV camera frame):
     ``g = (-cos p sin y, -sin p, -cos p cos y)``, so (0, 0) -> (0, 0, -1),
     straight into the camera. Note ETH-XGaze's own helper of this name returns
-    ``-g``; ours returns the direction itself (DESIGN.md).
+    ``-g``; ours returns the direction itself (docs/conventions.md).
     """
     pitchyaw = jnp.asarray(pitchyaw)
     p, y = pitchyaw[..., 0], pitchyaw[..., 1]

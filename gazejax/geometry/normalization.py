@@ -5,8 +5,9 @@ with its x axis aligned with the head's, then the image is re-projected:
 ``W = K_n S R K^-1``. Gaze vectors are rotated by ``R`` only (not ``S R``;
 ETH-XGaze issue #26) and the head rotation becomes ``R R_h``.
 
-Constants in use (see reference notes): ETH-XGaze 448 px f=960 d=300 mm;
-ST-ED faces f=500 d=600 mm 128 px; GazeNeRF 512 px f=1600 d=680 mm.
+Published pipelines' constants (focal, distance, size): ETH-XGaze 448 px
+f=960 d=300 mm; ST-ED faces f=500 d=600 mm 128 px; GazeNeRF 512 px f=1600
+d=680 mm (more in docs/conventions.md).
 """
 
 from typing import NamedTuple

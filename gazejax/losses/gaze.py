@@ -29,12 +29,14 @@ def l2cs_loss(logits, target_deg, binning, alpha=1.0):
 
 
 def l2cs_alignment_loss(l2cs, images, target_pitchyaw, binning, input_size=INPUT_SIZE):
-    """Gaze-corrected EG3D's gaze loss (``calculate_gaze_loss``), made differentiable.
+    """Gaze-corrected EG3D's gaze loss (paper Eq. 1), made differentiable.
 
     MSE in rad^2, mean over the batch and both angles, between the L2CS
-    softmax expectation on ``images`` and the target gaze. The reference
-    detaches the expectation (``softmax(...).data``) so its loss has no
-    gradient; here it flows back into ``images``.
+    softmax expectation on ``images`` and the target gaze, as the reference
+    code's ``calculate_gaze_loss`` computes it (Eq. 1 as printed takes a
+    square root per sample; docs/equations.md). The reference detaches the
+    expectation (``softmax(...).data``) so its loss has no gradient; here it
+    flows back into ``images``.
 
     Args:
       l2cs: callable (N, S, S, 3) in [0, 1] -> L2CS logits dict.
@@ -49,7 +51,7 @@ def l2cs_alignment_loss(l2cs, images, target_pitchyaw, binning, input_size=INPUT
 
 
 def functional_angular_loss(estimator, images, target_images):
-    """GazeNeRF's functional loss (paper Eq. 8): mean gaze angle in degrees between
+    """GazeNeRF's functional loss (paper Eq. 9-11): mean gaze angle in degrees between
     est(images) and est(target_images), the target branch detached.
 
     Args:

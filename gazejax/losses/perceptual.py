@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 
 def perceptual_loss(features_a, features_b, layers, weights):
-    """Sum over layers of weight * mean |f_a - f_b| (GazeNeRF's VGG loss, reference notes Sec. 2).
+    """Sum over layers of weight * mean |f_a - f_b| (GazeNeRF's VGG loss, its paper's Eq. 7).
 
     Args:
       features_a, features_b: {layer: (N, h, w, C)}.

@@ -1,7 +1,7 @@
 """GazeNeRF's VGG16 gaze + head estimator, the frozen judge of its functional loss.
 
 GazeNeRF ``gaze_estimation/xgaze_baseline_vgg.py`` (= ST-ED's
-``GazeHeadNet``; GazeNeRF Sec. 3.4, Eq. 8): VGG16 ``features`` (through
+``GazeHeadNet``; GazeNeRF Sec. 3.2, Eq. 9): VGG16 ``features`` (through
 pool5) -> spatial mean -> FC 512->64 -> LeakyReLU(0.2) -> FC 64->64 ->
 LeakyReLU(0.2) -> FC 64->4 -> tanh * pi/2, split into gaze and head
 (pitch, yaw) radians.

@@ -3,8 +3,8 @@
 A torchvision ResNet backbone with two bin-classification heads,
 ``fc_yaw_gaze`` and ``fc_pitch_gaze`` (Linear C -> num_bins). The continuous
 angle is the softmax expectation over bins (paper Sec. 3, Eq. 1-2), kept
-differentiable here; the gaze-corrected EG3D reference detaches it, which
-silences its gaze loss (reference notes, key finding 1).
+differentiable here; the gaze-corrected EG3D reference code detaches it
+(``softmax(...).data``), so its gaze loss has no gradient (docs/equations.md).
 
 The reference's ``forward`` returns ``(yaw, pitch)`` and its scripts unpack
 them as ``(pitch, yaw)`` (L2CS issue #32); ours returns a dict keyed by the
@@ -61,6 +61,7 @@ class L2CS(nn.Module):
       depth: ResNet depth (the released models use 50).
       num_bins: bins per angle (90 for Gaze360, 28 for MPIIGaze).
       head_pose: also predict the head pose (``fc_*_head``; not in the paper).
+      width: the ResNet's base width (64 in the released models).
 
     Call: ``images`` (N, H, W, 3) RGB in [0, 1] (the reference uses 448^2;
     ImageNet normalisation is done here) -> ``{'pitch': (N, num_bins),
@@ -71,10 +72,11 @@ class L2CS(nn.Module):
     depth: int = 50
     num_bins: int = 90
     head_pose: bool = False
+    width: int = 64
 
     @nn.compact
     def __call__(self, images, train=False):
-        features = ResNet(self.depth, name="backbone")(imagenet_normalize(images), train)
+        features = ResNet(self.depth, width=self.width, name="backbone")(imagenet_normalize(images), train)
         logits = {
             "pitch": nn.Dense(self.num_bins, name="fc_pitch_gaze")(features),
             "yaw": nn.Dense(self.num_bins, name="fc_yaw_gaze")(features),

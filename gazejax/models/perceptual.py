@@ -1,6 +1,6 @@
 """Feature networks for perceptual and Gram/style losses.
 
-GazeNeRF's VGG loss (reference notes Sec. 2): torchvision VGG16 taps
+GazeNeRF's VGG loss (paper Eq. 7, as its reference code): torchvision VGG16 taps
 relu1_2, relu2_2, relu3_3, relu4_3 on ImageNet-normalised inputs resized to
 224^2; PRGAN/MGGR use conv5_3 (content) and conv1_2..conv4_3 (style).
 
@@ -50,13 +50,16 @@ class EstimatorFeatures(nn.Module):
     Attributes:
       depth: the estimator's ResNet depth.
       layers: taps from ``gazejax.nn.resnet.RESNET_TAPS``.
+      width: the estimator's ResNet base width.
 
     Call: ``images`` (N, H, W, 3) in [0, 1] -> {layer: (N, h, w, C)}.
     """
 
     depth: int = 18
     layers: tuple = RESNET_TAPS
+    width: int = 64
 
     @nn.compact
     def __call__(self, images):
-        return ResNet(self.depth, taps=tuple(self.layers), name="backbone")(imagenet_normalize(images))
+        backbone = ResNet(self.depth, taps=tuple(self.layers), width=self.width, name="backbone")
+        return backbone(imagenet_normalize(images))

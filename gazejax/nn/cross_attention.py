@@ -2,7 +2,7 @@
 (Rombach et al., CVPR 2022, Sec. 3.3: ``softmax(Q K^T / sqrt(d)) V`` with
 ``Q = W_Q x``, ``K = W_K c``, ``V = W_V c``).
 
-LiveGaze (livegaze.txt Eq. 2) uses it to inject the gaze prompt: queries are
+LiveGaze (paper Eq. 2) uses it to inject the gaze prompt: queries are
 the high-frequency image tokens, keys/values the gaze-embedding tokens.
 Submodule names follow the torch module (``to_q``, ``to_k``, ``to_v``,
 ``to_out.0`` -> ``to_out_0``).

@@ -97,11 +97,14 @@ class ResNet(nn.Module):
     Attributes:
       depth: 18, 34, 50, 101 or 152.
       stem_pool_stride: 2 as in torchvision; ST-ED's evaluation ResNet uses 1.
+      width: channels of the stem and the first stage (64 in torchvision;
+        stage s has ``width * 2**s`` planes). Narrower networks serve as small
+        SynthGaze judges.
       taps: names from ``RESNET_TAPS`` (stage outputs); when given, the call
         returns those activations instead of the pooled features.
 
     Call: ``x`` (N, H, W, 3) normalised images -> (N, C) globally averaged
-    features, C = 512 (18/34) or 2048 (50+); or, with ``taps``,
+    features, C = 8 * width (18/34) or 32 * width (50+); or, with ``taps``,
     ``{tap: (N, h, w, C_stage)}``. ``train`` selects batch statistics (and
     updates ``batch_stats``, which must then be mutable).
     """
@@ -109,6 +112,7 @@ class ResNet(nn.Module):
     depth: int = 50
     stem_pool_stride: int = 2
     taps: tuple = ()
+    width: int = 64
 
     @nn.compact
     def __call__(self, x, train=False):
@@ -118,15 +122,15 @@ class ResNet(nn.Module):
         unknown = [t for t in self.taps if t not in RESNET_TAPS]
         if unknown:
             raise ValueError(f"unknown ResNet taps {unknown}; choose from {', '.join(RESNET_TAPS)}")
-        x = _conv(64, 7, 2, "conv1")(x)
+        x = _conv(self.width, 7, 2, "conv1")(x)
         x = nn.relu(_batch_norm(train, "bn1")(x))
         # flax max_pool pads with -inf (reduce_window's init), like torch.
         s = self.stem_pool_stride
         x = nn.max_pool(x, (3, 3), strides=(s, s), padding=((1, 1), (1, 1)))
-        in_features = 64
+        in_features = self.width
         tapped = {}
         for stage, num_blocks in enumerate(stages):
-            planes = 64 * 2**stage
+            planes = self.width * 2**stage
             for b in range(num_blocks):
                 stride = 2 if (stage > 0 and b == 0) else 1
                 downsample = b == 0 and (stride != 1 or in_features != planes * block.expansion)

@@ -2,7 +2,7 @@
 self-attention with spatial reduction, Mix-FFN (Xie et al., NeurIPS 2021,
 Sec. 3.1, Eqs. 1-3).
 
-Live3D's encoder (and so LiveGaze's, Sec. 3.1 of livegaze.txt) builds its ViT
+Live3D's encoder (and so LiveGaze's, LiveGaze paper Sec. 3.1) builds its ViT
 parts from these. Submodule names equal the torch ones of SegFormer's
 ``mix_transformer.py`` (``attn.q``, ``attn.kv``, ``attn.proj``, ``attn.sr``,
 ``attn.norm``, ``mlp.fc1``, ``mlp.dwconv.dwconv``, ``mlp.fc2``, ``norm1``,

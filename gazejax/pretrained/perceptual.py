@@ -22,7 +22,8 @@ def perceptual_network(directory, layers):
     if network == "vgg16":
         module, taps = VGGFeatures(layers=tuple(layers), resize_to=None), VGG16_LAYERS
     elif network == "l2cs":
-        module, taps = EstimatorFeatures(depth=info["depth"], layers=tuple(layers)), RESNET_TAPS
+        module, taps = EstimatorFeatures(depth=info["depth"], layers=tuple(layers),
+                                   width=info.get("width", 64)), RESNET_TAPS
     else:
         raise ValueError(f"{directory} holds {network!r}; a perceptual network must be "
                          "converted vgg16 weights or an exported l2cs estimator")

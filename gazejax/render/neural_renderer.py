@@ -1,9 +1,9 @@
 """The HeadNeRF/GazeNeRF neural renderer: a feature map -> an RGB image.
 
-GazeNeRF paper Sec. 3.1 "Rendering images" (the module pi_omega, shared by
-the face-only, eyes and whole-face images); reference ``models/
-neural_renderer.py`` + ``pixel_shuffle_upsample.py`` (reference notes
-Sec. 1, "Neural renderer"). Every 1x1 convolution is a Dense layer on
+GazeNeRF paper Sec. 3.2 "Rendering images" (the module pi_omega, shared by
+the face-only, eyes and whole-face images); the GazeNeRF reference's
+``models/neural_renderer.py`` + ``pixel_shuffle_upsample.py``, the same as
+HeadNeRF's. Every 1x1 convolution is a Dense layer on
 channels-last data. Parameter names follow the reference's state_dict keys
 (``feat_upsample_list.0.layer_1`` -> ``feat_upsample_list_0/layer_1``).
 """

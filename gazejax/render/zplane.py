@@ -1,7 +1,7 @@
 """GazeNeRF/HeadNeRF ray sampling between two world-z planes, and compositing.
 
-GazeNeRF (reference notes Sec. 1, "Rays and camera"; paper Sec. 3.1 "Rendering
-images") casts one ray per feature-map pixel at INTEGER pixel coordinates
+GazeNeRF (paper Sec. 3.2; its reference code's ``utils/model_utils.py``)
+casts one ray per feature-map pixel at INTEGER pixel coordinates
 (no +0.5) and samples it where it crosses evenly spaced planes of constant
 world z, from ``z_near`` (the plane nearest the camera) to ``z_far``. Each
 sample sits on its bin's left edge; in train mode every edge is jittered

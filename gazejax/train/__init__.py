@@ -1,4 +1,4 @@
-"""Generic trainer and the per-method training steps that plug into it.
+"""The generic trainer and the contract that methods plug into (layout: docs/architecture.md).
 
 - :mod:`~gazejax.train.method`: the plug-in contract (``Method``, ``TrainState``).
 - :mod:`~gazejax.train.trainer`: ``train(config, workdir)`` / ``evaluate(config, workdir)``.
@@ -8,5 +8,5 @@
 - :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume).
 - :mod:`~gazejax.train.metrics_log`, :mod:`~gazejax.train.tensorboard`,
   :mod:`~gazejax.train.sample_grid`, :mod:`~gazejax.train.stop_signal`: observability.
-- one module per method (``livegaze``, ``gazenerf``, ``mggr``, ...) exposing ``METHOD``.
+- the methods themselves live in ``gazejax/methods/<name>/``, each exposing ``METHOD``.
 """

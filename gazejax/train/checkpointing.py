@@ -1,4 +1,4 @@
-"""Orbax checkpoints of a training run (DESIGN.md decision 4).
+"""Orbax checkpoints of a training run (``CheckpointManager``, restored from abstract targets).
 
 Each checkpoint ``workdir/checkpoints/<step>`` holds two items: ``train``
 (``{'state': TrainState, 'step_key': the trainer's key}``) and ``data`` (JSON:

@@ -1,4 +1,4 @@
-"""The device mesh, shardings and global batches (data parallelism, DESIGN.md decision 2).
+"""The device mesh, shardings and global batches (data parallelism with jit + ``jax.sharding``).
 
 One 1-D ``Mesh`` over every device of every process with axis ``'data'``: the
 batch is split along its leading axis, the train state is replicated.

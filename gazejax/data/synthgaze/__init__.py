@@ -3,7 +3,7 @@
 One record = one (identity, frame, view); see :func:`records` for the keys.
 Frames: world = EG3D's (head at the origin, face toward +z, +y up, inside
 [-0.5, 0.5]^3); head frame = ETH-XGaze's (identity rotation = frontal face);
-gaze and head pose are (pitch, yaw) radians (DESIGN.md conventions).
+gaze and head pose are (pitch, yaw) radians (docs/conventions.md).
 
 Modules, one concern each: ``anatomy`` (the numbers), ``params`` (random
 codes -> :class:`Scene`), ``scene`` (ray-surface intersection), ``shading``,

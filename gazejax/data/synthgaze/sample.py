@@ -1,6 +1,6 @@
 """The public per-record API: SynthGaze records as numpy dicts, in batches.
 
-A record (schema in DESIGN.md / the package docstring) is a pure function of
+A record (its keys are listed in :func:`records`) is a pure function of
 ``(seed, identity, frame, view, resolution)``, rendered by one jitted function
 per resolution, so the same seed gives identical bytes whatever the batch.
 """

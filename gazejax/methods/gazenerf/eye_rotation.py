@@ -1,4 +1,4 @@
-"""Eye-feature rotation and the face/eye merge (GazeNeRF paper Sec. 3.1,
+"""Eye-feature rotation and the face/eye merge (GazeNeRF paper Sec. 3.2,
 "3D awareness" and "Merging features": ``F_e-rot = R F_e``, ``F_wf = max(F_fw/o, F_e-rot)``).
 
 The reference (``rotate``/``rotation_matrix_2d``) reshapes the 258 channels

@@ -2,8 +2,9 @@
 
 GazeNeRF learns, for every training image, offsets added to its 3DMM codes
 (identity, expression, appearance) and a camera delta (Euler angles,
-translation), all zero-initialised (reference notes Sec. 4, "Per-image
-offsets"; paper Eq. 12 regularises them). On SynthGaze the per-identity
+translation), all zero-initialised and trained jointly with the network, as
+the reference code does (paper Eq. 12 regularises them; docs/equations.md).
+On SynthGaze the per-identity
 parameter vectors play the role of the 3DMM codes:
 shape = [``shape_code`` | ``expression_code``], appearance =
 [``texture_code`` | ``illumination_code``].

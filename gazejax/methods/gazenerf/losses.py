@@ -1,6 +1,6 @@
 """GazeNeRF's training objective (paper Eq. 4-12; reference ``GazeNeRFLoss``).
 
-Masks (reference notes Sec. 2): H = head (``face_mask``), E = left | right
+Masks (as the reference code): H = head (``face_mask``), E = left | right
 eye, F = H and not E, N = not H. Terms, each with weight 1 unless a config
 weight says otherwise:
 

@@ -1,4 +1,4 @@
-"""The GazeNeRF network (Ruzzi et al., CVPR 2023; paper Sec. 3.1, Fig. 2).
+"""The GazeNeRF network (Ruzzi et al., CVPR 2023; paper Sec. 3.2, Fig. 2).
 
 Two MLP streams (face-only, eyes) conditioned on the shape code and the
 gaze, volume-rendered between world-z planes into feature maps with a
@@ -116,7 +116,7 @@ class GazeNeRF(nn.Module):
             if self.rotate_eyes:
                 whole = rotate_features(whole, gaze_gn)
             stacked = jnp.concatenate([whole, self.bg_featmap])
-        # One renderer pass over all maps: the weights are shared (paper Sec. 3.1).
+        # One renderer pass over all maps: the weights are shared (paper Sec. 3.2).
         images = self.renderer(stacked)
         b = shape_code.shape[0]
         out = {"background": images[-1:]}

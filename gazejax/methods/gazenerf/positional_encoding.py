@@ -1,8 +1,8 @@
 """NeRF positional encoding as GazeNeRF uses it (reference ``Embedder``).
 
 ``gamma(x) = [x, sin(2^0 x), cos(2^0 x), ..., sin(2^(L-1) x), cos(2^(L-1) x)]``
-with NO factor pi (GazeNeRF paper Eq. 3's gamma; reference notes Sec. 1
-"PE"). For L = 10 and 3-d points this is 63 channels.
+with NO factor pi (GazeNeRF paper Eq. 3's gamma as the reference code
+computes it; docs/equations.md). For L = 10 and 3-d points this is 63 channels.
 """
 
 import jax.numpy as jnp

@@ -1,7 +1,7 @@
-"""GazeNeRF training method (``config.method = "gazejax.methods.gazenerf.training"``).
+"""GazeNeRF training (assembled into ``METHOD`` by :mod:`gazejax.methods.gazenerf.method`).
 
-Trains the network jointly with per-image latent offsets and camera deltas
-(reference notes Sec. 4): Adam, constant learning rates ``optim.lr`` for
+Trains the network jointly with per-image latent offsets and camera deltas,
+as the reference code does: Adam, constant learning rates ``optim.lr`` for
 the network and identity/appearance offsets and ``optim.slow_lr`` for the
 expression offsets and camera deltas. Each step reconstructs the batch's
 images from their own codes, gaze and camera (train-mode jitter); the loss
@@ -11,7 +11,8 @@ Frozen networks (VGG16 for the perceptual loss, a gaze estimator for the
 functional loss) are converted checkpoints (``gazejax convert``) named by
 ``loss.perceptual_checkpoint`` / ``loss.estimator_checkpoint``; their variables
 ride in ``TrainState.extra`` and are never updated. Per-subject test-time
-fitting and the evaluation protocol are in :mod:`gazejax.methods.gazenerf.fitting`.
+fitting is in :mod:`gazejax.methods.gazenerf.fitting`, the evaluation protocol in
+:mod:`gazejax.methods.gazenerf.evaluation`.
 """
 
 import functools

@@ -1,4 +1,4 @@
-"""Training L2CS-Net as SynthGaze's gaze judge (L2CS paper Sec. 3; reference notes Sec. 1).
+"""Training L2CS-Net as SynthGaze's gaze judge (L2CS paper Sec. 3; its code's ``train.py``).
 
 Per angle: cross-entropy over bins + alpha * MSE of the softmax expectation
 (``gazejax.losses.gaze.l2cs_loss``); pitch and yaw losses are summed. Labels
@@ -27,7 +27,7 @@ from gazejax.train.method import TrainState
 
 def model(config):
     return L2CS(depth=config.model.depth, num_bins=BINNINGS[config.model.binning].num_bins,
-                head_pose=config.model.get("head_pose", False))
+                head_pose=config.model.get("head_pose", False), width=config.model.get("width", 64))
 
 
 def _optimizer(config):

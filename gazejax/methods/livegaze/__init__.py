@@ -1,4 +1,4 @@
-"""LiveGaze / RTGaze (livegaze.txt): image + gaze prompt -> tri-plane -> EG3D rendering.
+"""LiveGaze / RTGaze: image + gaze prompt -> tri-plane -> EG3D rendering.
 
 - ``encoders``: E_h and E_l (Eq. 1), Live3D's DeepLabV3 + SegFormer encoders;
 - ``gaze_encoder``: E_g; ``fusion``: the cross-attention of Eq. 2;
@@ -8,4 +8,5 @@
 - ``inference``: loading a trained run and redirecting batches.
 
 Training and losses (Eqs. 6-11): :mod:`gazejax.methods.livegaze.training`.
+Equation numbers are the LiveGaze paper's; docs/equations.md maps each one.
 """

@@ -1,9 +1,10 @@
 """LiveGaze's image encoders E_h (high frequency) and E_l (low frequency).
 
-livegaze.txt Sec. 3.1, Eq. 1 takes both from Live3D (Trevithick et al. 2023);
-the shapes below are those of the Live3D reference (shared/reference/
-livegaze_mggr_sted.md §A.2). Input: ``(N, R, R, 5)`` = RGB in [-1, 1] plus two
-raw pixel-index channels (see :func:`gazejax.methods.livegaze.model.encoder_input`).
+The LiveGaze paper (Sec. 3.1, Eq. 1) takes both from Live3D (Trevithick et
+al. 2023), which has no official code; the shapes below are those of its
+public reimplementation (Live3DPortrait's ``EG3DInvEncoder``). Input:
+``(N, R, R, 5)`` = RGB in [-1, 1] plus two raw pixel-index channels (see
+:func:`gazejax.methods.livegaze.tri_encoder.encoder_input`).
 
 - E_h (``lite=False``, Live3D "normal"): conv7/2 -> conv3 -> 3x conv3, each
   with LeakyReLU(0.01): ``(N, R/2, R/2, C)``. ``lite=True`` (Live3D "LT"):

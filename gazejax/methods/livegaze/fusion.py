@@ -1,4 +1,4 @@
-"""Gaze fusion: F_app = CrossAttention(F_h, E_g(g)) (livegaze.txt Eq. 2).
+"""Gaze fusion: F_app = CrossAttention(F_h, E_g(g)) (LiveGaze paper Eq. 2).
 
 Queries are the high-frequency feature pixels ``F_h`` (one token per pixel,
 width C), keys/values the gaze tokens ``(N, T, C)``. As in Stable Diffusion's

@@ -1,4 +1,4 @@
-"""E_g: the gaze-prompt encoder (livegaze.txt Sec. 3.2, "Injecting Gaze as Condition").
+"""E_g: the gaze-prompt encoder (LiveGaze paper Sec. 3.2, "Injecting Gaze as Condition").
 
 The paper says only that E_g turns the gaze label into embeddings "whose
 dimensions are aligned with the high-frequency features F_h"; this is our

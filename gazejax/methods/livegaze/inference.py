@@ -5,7 +5,7 @@
     out["image"], out["depth"]                 # numpy, (N, R, R, 3) / (N, r, r)
 
 Gaze is the target (pitch, yaw) in radians in the head frame (the model's
-prompt, livegaze.txt Sec. 4.1); cameras are EG3D labels, by default the
+prompt, LiveGaze paper Sec. 4.1); cameras are EG3D labels, by default the
 frontal camera (for which head-frame and camera-frame gaze coincide).
 Inputs must already be normalized face crops at the model's resolution.
 """

@@ -1,4 +1,4 @@
-"""LiveGaze's objective (livegaze.txt Sec. 3.4): ``L = l_R L_R + l_D L_D + l_P L_P`` (Eq. 6).
+"""LiveGaze's objective (paper Sec. 3.4): ``L = l_R L_R + l_D L_D + l_P L_P`` (Eq. 6).
 
 A batch is a redirection pair of one identity: the model sees the source
 image and the target's gaze (head frame, Sec. 4.1) and camera, and is

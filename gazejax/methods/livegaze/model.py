@@ -1,4 +1,4 @@
-"""The full LiveGaze model: ``I_g, D_g = G(E_tri(F_app, F_geo), c)`` (livegaze.txt Eqs. 1-4).
+"""The full LiveGaze model: ``I_g, D_g = G(E_tri(F_app, F_geo), c)`` (LiveGaze paper Eqs. 1-4).
 
 Encoding (:class:`~gazejax.methods.livegaze.tri_encoder.TriplaneEncoder`) gives a
 gaze-conditioned tri-plane; rendering is EG3D's (``gazejax.render``): tri-plane

@@ -1,4 +1,4 @@
-"""LiveGaze training (livegaze.txt Sec. 3.4): state, optimizer groups, the step, samples.
+"""LiveGaze training (LiveGaze paper Sec. 3.4): state, optimizer groups, the step, samples.
 
 The objective (Eqs. 6-11) is :mod:`gazejax.methods.livegaze.losses`.
 Two optimizer groups (AdamW): ``encoder`` (image/gaze encoders, fusion,

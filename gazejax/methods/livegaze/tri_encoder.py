@@ -1,10 +1,10 @@
-"""Image + gaze prompt -> gaze-conditioned tri-plane (livegaze.txt Eqs. 1-3).
+"""Image + gaze prompt -> gaze-conditioned tri-plane (LiveGaze paper Eqs. 1-3).
 
 ``F_h = E_h(I)``, ``F_geo = E_l(I)``, ``F_app = CrossAttention(F_h, E_g(g))``,
 ``T_g = E_tri(F_app, F_geo)``. The encoder input is Live3D's: RGB mapped to
 [-1, 1] plus two raw pixel-index channels (column, row), 0..R-1, unnormalised
-as in the Live3D reference (shared/reference/livegaze_mggr_sted.md §A.2);
-small configs may normalise them instead.
+as in Live3D's public reimplementation (Live3DPortrait); small configs may
+normalise them instead.
 """
 
 from typing import Sequence
@@ -37,8 +37,8 @@ def encoder_input(images, normalized_coordinates=False):
 class TriplaneEncoder(nn.Module):
     """``images (N, R, R, 3)`` in [0, 1], ``gaze (N, 2)`` -> tri-plane ``(N, 3, R/2, R/2, C_tri)``.
 
-    ``gaze`` is the target (pitch, yaw) in the head frame (livegaze.txt Sec.
-    4.1 converts labels to the head coordinate system). ``lite`` selects
+    ``gaze`` is the target (pitch, yaw) in the head frame (the LiveGaze paper,
+    Sec. 4.1, converts labels to the head coordinate system). ``lite`` selects
     Live3D's LT layout, otherwise its normal one; see the submodules for the
     meaning of each width, and :func:`encoder_input` for ``normalized_coordinates``.
     """

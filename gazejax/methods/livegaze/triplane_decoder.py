@@ -1,6 +1,7 @@
-"""E_tri: the ViT tri-plane decoder, ``T_g = E_tri(F_app, F_geo)`` (livegaze.txt Eq. 3).
+"""E_tri: the ViT tri-plane decoder, ``T_g = E_tri(F_app, F_geo)`` (LiveGaze paper Eq. 3).
 
-Live3D's ``EncoderFinal`` (shared/reference/livegaze_mggr_sted.md §A.2):
+Live3D's ``EncoderFinal``, with the sizes of its public reimplementation
+(Live3DPortrait):
 
 - normal (features at R/2): cat(F_app, F_geo) -> conv3 ``wide`` -> conv3
   ``mid`` -> OverlapPatchEmbed(7, stride 2) to R/4 tokens -> one SegFormer

@@ -1,8 +1,12 @@
-"""Plain-torch reference modules for the LiveGaze parity tests.
+"""LiveGaze's encoder blocks in plain torch, and the helpers its parity tests use.
 
-Written from the architecture facts in shared/reference/livegaze_mggr_sted.md
-§A (Live3D / SegFormer / Stable Diffusion module structure), with the same
-state_dict key names as the released checkpoints. Test-only: imports torch.
+SegFormer (efficient attention with spatial reduction, Mix-FFN, overlapping
+patch embedding), Stable Diffusion's cross-attention, and Live3D's
+low-frequency encoder E_l (a BatchNorm-free DeepLabV3 on a ResNet-34 stem,
+then SegFormer blocks, pixel shuffle and convs), with the released
+checkpoints' state_dict key names. :func:`randomize`, :func:`convert`,
+:func:`nchw` and :func:`nhwc` give such a module random weights, convert them
+to Flax variables and move images between layouts.
 """
 
 import jax

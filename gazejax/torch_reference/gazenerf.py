@@ -1,9 +1,12 @@
-"""Plain-torch GazeNeRF pieces for parity tests, written from the reference notes.
+"""GazeNeRF's networks and rendering steps in plain torch.
 
-Module and parameter names equal the released state_dict keys
-(``fg_CD_predictor_face.FeaExt_module_0.weight``, ``neural_render.
-feat_upsample_list.0.layer_1.weight``, ``neural_render.bg_featmap``); the
-layout is the reference's NCHW / ``[B, C, N_rays, N_samples]``.
+The NeRF MLP, the neural renderer (pixel-shuffle upsampling + blur), the
+eye-feature rotation and merge, and the z-plane sampling + compositing, as
+GazeNeRF's code writes them: NCHW / ``[B, C, N_rays, N_samples]`` layout,
+module and parameter names equal to the released state_dict keys
+(``fg_CD_predictor_face.FeaExt_module_0.weight``,
+``neural_render.feat_upsample_list.0.layer_1.weight``,
+``neural_render.bg_featmap``).
 """
 
 import torch
