@@ -1,6 +1,10 @@
-"""GazeNeRF (gazenerf.txt): two-stream conditional NeRF with eye-feature rotation.
+"""GazeNeRF (Ruzzi et al., CVPR 2023): two-stream conditional NeRF with eye-feature rotation.
 
-Variants:
+Where each of its equations lives in the code: docs/equations.md.
+
+Config argument: a base variant, then options (``configs/gazenerf.py:synthgaze,ablation=vanilla``).
+
+Base variants:
   paper                two streams + eye rotation + functional loss (Table 3,
                        last row) at the reference's sizes: 64^2 x 258 feature
                        maps -> 512^2, 64 samples between z = 2.5 and -3.5,
@@ -8,10 +12,6 @@ Variants:
                        (``data.h5_glob``, converted with the reference's
                        preprocessing), 3DMM codes 100/79/100/27. Adam 1e-4 /
                        1e-5 (expression offsets, camera deltas), batch 2.
-  vanilla              one MLP, gaze concatenated, no functional loss (Table 3).
-  vanilla_rotation     one MLP whose whole feature map is rotated.
-  two_stream           two streams, no rotation.
-  two_stream_rotation  two streams + rotation, no functional loss.
   synthgaze            the paper's model (two streams + rotation + functional
                        loss) sized for a CPU: about 1.05 s per step on 2
                        cores with the functional loss, which runs the judge
@@ -24,9 +24,16 @@ Variants:
                        6 x 96 MLPs, 12 samples between planes z = +-0.6,
                        SynthGaze's code sizes, batch 4; lr x 20 and an L1
                        term on the merged image's eyes (comments below).
-  synthgaze_<ablation> one of the four ablations above at the :synthgaze size
-                       and budget (Table 3 on SynthGaze).
   tiny                 seconds on a CPU: 16^2 feature maps -> 32^2, width 32.
+
+Options (the ablations of Table 3; none uses the functional loss):
+  ablation=vanilla              one MLP, gaze concatenated.
+  ablation=vanilla_rotation     one MLP whose whole feature map is rotated.
+  ablation=two_stream           two streams, no rotation.
+  ablation=two_stream_rotation  two streams + rotation, no functional loss.
+
+The per-image offset grid (``offsets.identities/frames/views``, one row per
+training image) is the data grid itself: ``--config.data.identities=N`` moves both.
 
 The functional loss needs a frozen estimator: ``loss.estimator_checkpoint``
 = a directory from ``gazejax convert gazenerf-vgg-estimator
@@ -41,18 +48,19 @@ follows the paper and uses it in training too (10 / 60000, the code's
 
 import ml_collections
 
+from gazejax.train.config_args import parse_config_arg
+
+BASES = ("paper", "tiny", "synthgaze")
 _ABLATIONS = {  # (two_stream, rotate_eyes) of paper Table 3; none uses the functional loss
     "vanilla": (False, False), "vanilla_rotation": (False, True),
     "two_stream": (True, False), "two_stream_rotation": (True, True),
 }
-VARIANTS = ("paper", "tiny", "synthgaze", *_ABLATIONS, *(f"synthgaze_{a}" for a in _ABLATIONS))
 _FUNCTIONAL_TRAIN = 10.0 / 60000.0  # eye_loss_importance / 60000 in training
 _FUNCTIONAL_FIT = 200.0 / 60000.0  # evaluate_metrics.py's fitting weight
 
 
-def get_config(variant="paper"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown gazenerf variant {variant!r}; choose from {', '.join(VARIANTS)}")
+def get_config(arg=None):
+    variant, options = parse_config_arg(arg, BASES, {"ablation": tuple(_ABLATIONS)})
     c = ml_collections.ConfigDict()
     c.method = "gazenerf"
     c.seed = 0
@@ -67,7 +75,8 @@ def get_config(variant="paper"):
     c.data = ml_collections.ConfigDict(dict(
         builder="gazejax.data.gazenerf_h5:make_source", h5_glob="xgaze_{split}/*.h5",
         resolution=512, identities=80, frames=50, views=18, test_identities=15, seed=0,
-        dir="", split="train", eval_split="test", pairs=False, same_camera=None, num_threads=2,
+        dir="", split="train", eval_split="test", pairs=False,
+        same_camera=ml_collections.config_dict.placeholder(bool), num_threads=2,
     ))
     c.eval = ml_collections.ConfigDict(dict(
         num_batches=20,
@@ -75,15 +84,19 @@ def get_config(variant="paper"):
         fit_batch=1,  # subjects fitted at once (vmap)
         max_subjects=15,
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = skip LPIPS
+        fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
         estimator_checkpoint="",  # the judge of the gaze errors; "" = the functional loss's estimator
+        bucket_deg=5.0, max_bucket_deg=50.0,  # |d pitch| + |d yaw| groups of the redirections
     ))
     c.model = ml_collections.ConfigDict(dict(
         mlp_width=384, mlp_depth=8, num_freqs=10, feature_channels=258, featmap_size=64,
         renderer_blocks=3, num_samples=64, z_near=2.5, z_far=-3.5, two_stream=True,
         rotate_eyes=True, iden_dim=100, expr_dim=79, text_dim=100, illu_dim=27,
     ))
-    # Offset slot grid (gazejax.methods.gazenerf.latent): one row per training image.
-    c.offsets = ml_collections.ConfigDict(dict(identities=80, frames=50, views=18))
+    # Offset slot grid (gazejax.methods.gazenerf.latent): one row per training image, so the
+    # data grid itself.
+    c.offsets = ml_collections.ConfigDict(
+        {k: c.data.get_ref(k) for k in ("identities", "frames", "views")})
     c.optim = ml_collections.ConfigDict(dict(lr=1e-4, slow_lr=1e-5))
     c.loss = ml_collections.ConfigDict(dict(
         pixel="l1", vgg_weight=1.0, vgg_importance=1.0, perceptual_checkpoint="",
@@ -94,11 +107,10 @@ def get_config(variant="paper"):
     c.fit = ml_collections.ConfigDict(dict(num_steps=75, angular_weight=_FUNCTIONAL_FIT,
                                            lr=c.optim.lr, slow_lr=c.optim.slow_lr))
 
-    ablation = variant.removeprefix("synthgaze_")
-    if ablation in _ABLATIONS:
-        c.model.two_stream, c.model.rotate_eyes = _ABLATIONS[ablation]
+    if options["ablation"]:
+        c.model.two_stream, c.model.rotate_eyes = _ABLATIONS[options["ablation"]]
         c.loss.angular_weight = 0.0
-    if variant.startswith("synthgaze") or variant == "tiny":
+    if variant in ("synthgaze", "tiny"):
         from gazejax.data import synthgaze  # noqa: PLC0415 -- code sizes live with the dataset
 
         c.model.update(dict(iden_dim=synthgaze.SHAPE_DIM, expr_dim=synthgaze.EXPRESSION_DIM,
@@ -106,7 +118,6 @@ def get_config(variant="paper"):
                             z_near=0.6, z_far=-0.6))
         c.data.update(dict(builder="synthgaze", resolution=64, identities=100, frames=8, views=2,
                            test_identities=10))
-        c.offsets.update(dict(identities=100, frames=8, views=2))
         c.model.update(dict(mlp_width=96, mlp_depth=6, num_freqs=6, feature_channels=48,
                             featmap_size=32, renderer_blocks=1, num_samples=12))
         # ten held-out subjects, one input each, fitted five at a time: each 75-step fit
@@ -132,7 +143,6 @@ def get_config(variant="paper"):
                             featmap_size=16, renderer_blocks=1, num_samples=8))
         c.data.update(dict(resolution=32, identities=3, frames=2, views=2, test_identities=1,
                            num_threads=0))
-        c.offsets.update(dict(identities=3, frames=2, views=2))
         c.eval.update(dict(num_batches=1, inputs_per_subject=1, max_subjects=1, fit_batch=1))
         c.fit.num_steps = 3
         c.num_steps, c.batch_size, c.log_every = 20, 8, 5

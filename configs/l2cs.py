@@ -1,6 +1,8 @@
 """L2CS-Net gaze estimator, trained on SynthGaze to judge redirection experiments.
 
-Variants:
+Config argument: one base variant (``configs/l2cs.py:eye_patches``); no options.
+
+Base variants:
   synthgaze  ResNet-18 at 112^2 on SynthGaze 128^2, Gaze360 binning. The data
              is its own build (seed 1: 600 identities x 2 frames x 4 views,
              40 held out), so no identity it trains on is a test identity of
@@ -15,8 +17,8 @@ Variants:
              decay, batch 32, 1600 steps: 22.8 minutes on 2 CPU cores
              (README). Predictions average each image with its mirror
              (model.mirror_average).
-  paper      the paper's network and optimiser (L2CS README / reference notes
-             Sec. 1): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
+  paper      the paper's network and optimiser (as the L2CS-Net authors'
+             README and code): ResNet-50 at 448^2, Gaze360 binning (90 x 4 deg),
              alpha 1, Adam 1e-5, batch 16, 50 epochs of Gaze360 (~127k images,
              ~400k steps). No Gaze360 here: the data default is SynthGaze 512^2;
              point ``data.builder`` at your own converted set. (The reference
@@ -33,12 +35,13 @@ Export for ``gazejax estimate`` is not automatic (see the README).
 
 import ml_collections
 
-VARIANTS = ("synthgaze", "paper", "eye_patches", "tiny")
+from gazejax.train.config_args import parse_config_arg
+
+BASES = ("synthgaze", "paper", "eye_patches", "tiny")
 
 
-def get_config(variant="synthgaze"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown l2cs variant {variant!r}; choose from {', '.join(VARIANTS)}")
+def get_config(arg=None):
+    variant, _ = parse_config_arg(arg, BASES)
     c = ml_collections.ConfigDict()
     c.method = "l2cs"
     c.seed = 0
@@ -52,11 +55,12 @@ def get_config(variant="synthgaze"):
     c.best_mode = "min"
     c.data = ml_collections.ConfigDict(dict(
         builder="synthgaze", dir="", split="train", eval_split="test", pairs=False,
-        same_camera=None, num_threads=2, seed=1,
+        same_camera=ml_collections.config_dict.placeholder(bool), num_threads=2, seed=1,
         resolution=128, identities=600, frames=2, views=4, test_identities=40,
     ))
     c.model = ml_collections.ConfigDict(dict(depth=18, binning="gaze360", input_size=112, inputs="face",
-                                             mirror_average=False, crop=None,
+                                             mirror_average=False,
+                                             crop=ml_collections.config_dict.placeholder(tuple),
                                              head_pose=False))
     c.loss = ml_collections.ConfigDict(dict(alpha=1.0))
     c.optim = ml_collections.ConfigDict(dict(lr=1e-3, schedule="cosine", warmup_steps=100, weight_decay=1e-4))

@@ -1,6 +1,10 @@
-"""LiveGaze / RTGaze (livegaze.txt): single-image 3D-aware gaze redirection.
+"""LiveGaze / RTGaze: single-image 3D-aware gaze redirection.
 
-Variants:
+Where each equation lives in the code: docs/equations.md.
+
+Config argument: one base variant (``configs/livegaze.py:synthgaze``); no options.
+
+Base variants:
   paper      Live3D "normal" encoder at 512^2 in/out, EG3D renderer (128^2
              neural render, 48+48 samples, SuperresolutionHybrid8XDC), paper's
              loss weights (Sec. 4.1) and AdamW 1e-5 / 1e-5, batch 4, 50 epochs
@@ -24,9 +28,11 @@ The depth teacher (Eq. 10) is SynthGaze's true depth unless
 
 import ml_collections
 
-VARIANTS = ("paper", "paper_lt", "synthgaze", "tiny")
+from gazejax.train.config_args import parse_config_arg
 
-# Live3D sizes (shared/reference/livegaze_mggr_sted.md §A.2).
+BASES = ("paper", "paper_lt", "synthgaze", "tiny")
+
+# Live3D's encoder sizes: "normal" and the lighter "LT".
 _NORMAL = dict(lite=False, feature_channels=96, low_depth=5)
 _LITE = dict(lite=True, feature_channels=128, low_depth=2)
 
@@ -43,9 +49,8 @@ def _encoder(**overrides):
     return encoder
 
 
-def get_config(variant="paper"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown livegaze variant {variant!r}; choose from {', '.join(VARIANTS)}")
+def get_config(arg=None):
+    variant, _ = parse_config_arg(arg, BASES)
     c = ml_collections.ConfigDict()
     c.method = "livegaze"
     c.seed = 0
@@ -59,7 +64,8 @@ def get_config(variant="paper"):
     c.best_mode = "max"
     c.data = ml_collections.ConfigDict(dict(
         builder="synthgaze", resolution=512, identities=200, frames=20, views=9, test_identities=20,
-        seed=0, dir="", split="train", eval_split="test", pairs=True, same_camera=None, num_threads=2,
+        seed=0, dir="", split="train", eval_split="test", pairs=True,
+        same_camera=ml_collections.config_dict.placeholder(bool), num_threads=2,
     ))
     c.eval = ml_collections.ConfigDict(dict(
         num_batches=50,
@@ -67,11 +73,13 @@ def get_config(variant="paper"):
         estimator_checkpoint="",
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = no LPIPS
         fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
+        bucket_deg=5.0, max_bucket_deg=50.0,  # |d pitch| + |d yaw| groups of the redirections
     ))
     c.model = ml_collections.ConfigDict(dict(
         encoder=_encoder(**_NORMAL), neural_resolution=128, output_resolution=512, sr_variant="8XDC",
-        sr_widths=None, w_dim=512, decoder_hidden=64, ray_start=2.25, ray_end=3.3, n_coarse=48,
-        n_fine=48, box_warp=1.0, chunk_rays=None,
+        sr_widths=ml_collections.config_dict.placeholder(tuple), w_dim=512, decoder_hidden=64,
+        ray_start=2.25, ray_end=3.3, n_coarse=48, n_fine=48, box_warp=1.0,
+        chunk_rays=ml_collections.config_dict.placeholder(int),
     ))
     c.optim = ml_collections.ConfigDict(dict(
         encoder_lr=1e-5, renderer_lr=1e-5, weight_decay=0.01, b1=0.9, b2=0.999, clip_norm=0.0,

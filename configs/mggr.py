@@ -1,6 +1,10 @@
-"""MGGR (mggr.txt): coarse flow warping + residual refiner GAN on 64x64 eye patches.
+"""MGGR (multimodal-guided gaze redirection): coarse flow warping + residual refiner GAN.
 
-Variants:
+On 64x64 eye patches; where each equation lives in the code: docs/equations.md.
+
+Config argument: a base variant, then options (``configs/mggr.py:synthgaze,ablation=no_flow``).
+
+Base variants:
   paper          ColumbiaGaze eye patches as the paper (Sec. 4.1; data from
                  ``python data_prep/columbia.py``): batch 8, Adam (0.5, 0.999),
                  lr 1e-4 (MGGR-C) and 2e-4 (G, D), constant for 20k steps then
@@ -12,36 +16,40 @@ Variants:
                  networks a quarter as wide and 500 + 500 steps (constant
                  for the first 250 of each): ~10 min on this 2-core CPU.
   tiny           seconds on a CPU: 16x16 patches, narrow nets, 6 + 6 steps.
-  coarse_only    MGGR-C alone (the paper's "MGGRC", Table 1).
-  no_perceptual  without the VGG feature and style losses (Fig. 6/7 A).
-  no_residual    G outputs the image, not a residual (Fig. 6/7 B).
-  no_flow        the decoder outputs the image, not a flow (Fig. 6/7 C).
-  no_gazemap     guidance = the angle difference only (Fig. 6/7 D).
-  synthgaze_<ablation>  an ablation on SynthGaze.
+
+Options:
+  ablation=coarse_only    MGGR-C alone (the paper's "MGGRC", Table 1).
+  ablation=no_perceptual  without the VGG feature and style losses (Fig. 6/7 A).
+  ablation=no_residual    G outputs the image, not a residual (Fig. 6/7 B).
+  ablation=no_flow        the decoder outputs the image, not a flow (Fig. 6/7 C).
+  ablation=no_gazemap     guidance = the angle difference only (Fig. 6/7 D).
+
+``num_steps`` is derived: schedule.coarse_steps + schedule.fine_steps.
 
 The perceptual terms need ``loss.perceptual_checkpoint``: ImageNet VGG16 as in
 the paper (``gazejax convert vgg16 vgg16-397923af.pth --out DIR``; content
 conv5_3, style conv1_2..conv4_3). Without VGG16 weights, the SynthGaze
-eye-patch judge stands in on ``:synthgaze*`` (``configs/l2cs.py:eye_patches``,
+eye-patch judge stands in on ``:synthgaze`` (``configs/l2cs.py:eye_patches``,
 exported to ``runs/l2cs_eyes/estimator``; content layer3, style layer1,
 layer2). With no checkpoint the terms are off (a warning says so).
 """
 
 import ml_collections
 
+from gazejax.train.config_args import parse_config_arg
+
+BASES = ("paper", "tiny", "synthgaze")
 ABLATIONS = ("coarse_only", "no_perceptual", "no_residual", "no_flow", "no_gazemap")
-VARIANTS = ("paper", "tiny", "synthgaze") + ABLATIONS + tuple(f"synthgaze_{a}" for a in ABLATIONS)
 
 
 def _stages(c, coarse_steps, fine_steps, constant_steps):
     c.schedule.coarse_steps, c.schedule.fine_steps = coarse_steps, fine_steps
     c.optim.constant_steps = constant_steps
-    c.num_steps = coarse_steps + fine_steps
 
 
 def _ablate(c, ablation):
     if ablation == "coarse_only":
-        _stages(c, c.schedule.coarse_steps, 0, c.optim.constant_steps)
+        c.schedule.fine_steps = 0
     elif ablation == "no_perceptual":
         c.loss.g_feature = c.loss.g_style = 0.0
     elif ablation == "no_residual":
@@ -52,9 +60,8 @@ def _ablate(c, ablation):
         c.model.use_gazemap = False
 
 
-def get_config(variant="paper"):
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown mggr variant {variant!r}; choose from {', '.join(VARIANTS)}")
+def get_config(arg=None):
+    variant, options = parse_config_arg(arg, BASES, {"ablation": ABLATIONS})
     c = ml_collections.ConfigDict()
     c.method = "mggr"
     c.seed = 0
@@ -84,6 +91,7 @@ def get_config(variant="paper"):
     c.schedule = ml_collections.ConfigDict(dict(coarse_steps=0, fine_steps=0))
     c.optim = ml_collections.ConfigDict(dict(coarse_lr=1e-4, lr=2e-4, b1=0.5, b2=0.999,
                                              constant_steps=0))
+    c.num_steps = c.schedule.get_ref("coarse_steps") + c.schedule.get_ref("fine_steps")
     _stages(c, 100_000, 100_000, 20_000)
     c.loss = ml_collections.ConfigDict(dict(
         d_gaze=5.0, g_recon=0.1, g_feature=100.0, g_style=100.0, g_gaze=10.0, g_adv=1.0,
@@ -95,11 +103,11 @@ def get_config(variant="paper"):
         num_batches=50,
         bucket_deg=5.0, max_bucket_deg=50.0,  # Fig. 5: |d pitch| + |d yaw| groups 0..50
         lpips_checkpoint="",  # `gazejax convert lpips ...`; "" = no LPIPS
+        fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
         estimator_checkpoint="",  # converted gaze-estimator dir for the gaze error; "" = none
     ))
 
-    ablation = variant.removeprefix("synthgaze_")
-    if variant.startswith("synthgaze") or variant == "tiny":
+    if variant in ("synthgaze", "tiny"):
         # 64^2 faces: the eye patches have their own 64^2 crop cameras whatever the face size.
         c.data.update(dict(builder="synthgaze", resolution=64, identities=100, frames=8, views=2,
                            test_identities=10))
@@ -110,7 +118,7 @@ def get_config(variant="paper"):
                             head_features=128))
         _stages(c, 500, 500, 250)
         c.log_every, c.checkpoint_every, c.sample_every = 50, 500, 500
-    if variant.startswith("synthgaze"):
+    if variant == "synthgaze":
         # taps of the eye-patch judge, which stands in for VGG16 here
         c.loss.update(dict(content_layer="layer3", style_layers=("layer1", "layer2")))
     if variant == "tiny":
@@ -121,6 +129,6 @@ def get_config(variant="paper"):
         c.eval.num_batches = 1
         _stages(c, 6, 6, 3)
         c.log_every, c.checkpoint_every, c.sample_every = 3, 12, 12
-    if ablation in ABLATIONS:
-        _ablate(c, ablation)
+    if options["ablation"]:
+        _ablate(c, options["ablation"])
     return c

@@ -12,6 +12,7 @@ import fake_synthgaze
 from random_judge import save_random_judge
 from gazejax import metrics
 from gazejax.data.pipeline import to_float
+from gazejax.evaluation.protocol import REPORT_KEYS
 from gazejax.geometry import camera_label
 from gazejax.methods.gazenerf.losses import region_masks, whiten_outside
 from gazejax.methods.gazenerf import latent
@@ -114,20 +115,23 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
     state = state.replace(params={**state.params, "offsets": offsets},
                           extra=gazenerf.frozen_variables(judged))
     results = gazenerf_method.METHOD.evaluate(judged, state, tmp_path)
-    assert results["num_pairs"] == 2 and np.isfinite(results["psnr"]) and 0 < results["ssim"] <= 1
-    assert (tmp_path / "gazenerf_eval.json").is_file()
+    assert tuple(results) == REPORT_KEYS
+    rows = results["rows"]
+    assert list(rows) == ["do_nothing", "output", "unfitted", "seen", "target"]
+    assert len({tuple(scores) for scores in rows.values()}) == 1  # every row has the same metrics
+    assert results["pairs"] == 2 and np.isfinite(rows["output"]["psnr"]) and 0 < rows["output"]["ssim"] <= 1
     for name in ("gaze", "head"):
-        for key in ("{}_error", "{}_error_vs_label", "baseline_{}_error", "baseline_{}_error_vs_label",
-                    "unfitted_{}_error", "unfitted_{}_error_vs_label", "target_{}_error_vs_label",
-                    "seen_{}_error_vs_label"):
-            assert 0 <= results[key.format(name)] < 180, key.format(name)
+        for row in ("output", "do_nothing", "unfitted", "seen", "target"):
+            assert 0 <= rows[row][f"{name}_error_deg"] < 180, (row, name)
+        for row in ("output", "do_nothing", "unfitted"):
+            assert 0 <= rows[row][f"{name}_error_vs_judge_deg"] < 180, (row, name)
     # The do-nothing row is the input itself, whitened like the target, scored against the target.
     test = [to_float(r) for r in make_source(None, "test", None)]
     pairs = gazenerf_evaluation.protocol_pairs(*(np.array([r[k] for r in test]) for k in ("identity", "frame", "view")),
                                             1, 2)
     whiten = lambda r: whiten_outside(jnp.asarray(r["image"])[None], jnp.asarray(r["face_mask"])[None])  # noqa: E731
     expected = np.mean([float(metrics.psnr(whiten(test[i]), whiten(test[j]))[0]) for i, j in pairs])
-    np.testing.assert_allclose(results["baseline_psnr"], expected, rtol=1e-5)
+    np.testing.assert_allclose(rows["do_nothing"]["psnr"], expected, rtol=1e-5)
     # The unfitted row is the trained network on the input's own codes at the target's gaze and camera.
     inputs = fake_batch_of([test[i] for i, _ in pairs])
     targets = fake_batch_of([test[j] for _, j in pairs])
@@ -136,7 +140,7 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
         gaze=targets["gaze_head"], camera=latent.record_camera(targets, judged.model.featmap_size, RES))
     truth = whiten_outside(targets["image"], region_masks(targets)[0])
     expected = float(jnp.mean(metrics.psnr(rendered["merged"], truth)))
-    np.testing.assert_allclose(results["unfitted_psnr"], expected, rtol=1e-4)
+    np.testing.assert_allclose(rows["unfitted"]["psnr"], expected, rtol=1e-4)
     # The seen row: the protocol's inputs from the TRAINING split, each rendered from its own
     # offset row, gaze and camera, scored against itself.
     train = [to_float(r) for r in make_source(None, "train", None)]
@@ -149,14 +153,14 @@ def test_fit_redirect_and_evaluate(setup, tmp_path):
         return float(jnp.mean(metrics.psnr(own, own_truth)))
 
     own_rows = latent.gather(offsets, gazenerf.offset_slots(judged, seen))
-    np.testing.assert_allclose(results["seen_psnr"], seen_psnr(own_rows), rtol=1e-4)
-    assert abs(seen_psnr(jax.tree.map(jnp.zeros_like, own_rows)) - results["seen_psnr"]) > 1e-3
+    np.testing.assert_allclose(rows["seen"]["psnr"], seen_psnr(own_rows), rtol=1e-4)
+    assert abs(seen_psnr(jax.tree.map(jnp.zeros_like, own_rows)) - rows["seen"]["psnr"]) > 1e-3
     # The picture: rows input, redirected, unfitted, true target; one column per pair.
     picture = np.asarray(Image.open(tmp_path / "gazenerf_eval.png"), np.float32) / 255
     assert picture.shape == (4 * RES, 2 * RES, 3)
     bottom = np.concatenate(list(np.asarray(truth)), axis=1)
     np.testing.assert_allclose(picture[3 * RES:], bottom, atol=1 / 255)
-    assert abs(results["unfitted_psnr"] - results["psnr"]) > 1e-3  # fitting changed the output
+    assert abs(rows["unfitted"]["psnr"] - rows["output"]["psnr"]) > 1e-3  # fitting changed the output
 
 
 def _with_l2cs_judge(config, directory):

@@ -11,6 +11,7 @@ from pretrained_torch_nets import random_variables
 from random_judge import save_random_judge
 from gazejax import convert
 from gazejax.data.pipeline import make_pipeline
+from gazejax.evaluation.protocol import REPORT_KEYS
 from gazejax.geometry import angular_error
 from gazejax.metrics import frechet_inception_distance, psnr
 from gazejax.models.fid_inception import FIDFeatures
@@ -100,27 +101,31 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
     with config.unlocked():
         config.eval.lpips_checkpoint = str(tmp_path / "lpips")
     results = livegaze_eval.evaluate(config, state, tmp_path)
-    assert results["pairs"] == 4
-    assert {"psnr_face", "ssim_face", "psnr_face_baseline", "ssim_face_baseline"} <= set(results)
-    assert "gaze_error_deg" not in results  # no estimator configured
+    assert tuple(results) == REPORT_KEYS and results["pairs"] == 4
+    rows = results["rows"]
+    assert list(rows) == ["do_nothing", "output", "target"]
+    assert len({tuple(scores) for scores in rows.values()}) == 1  # every row has the same metrics
+    assert {"psnr", "ssim"} <= set(rows["output"]) and {"psnr", "ssim"} <= set(rows["do_nothing"])
+    assert "gaze_error_deg" not in rows["output"]  # no estimator configured
     # the baseline numbers are those of the source images themselves
     pipe = make_pipeline(config.data, "test", global_batch_size=2, seed=config.seed, process_index=0, process_count=1)
     pairs = [pipe.local_batch(i) for i in range(2)]
     expected = np.mean([np.asarray(psnr(p["source"]["image"], p["target"]["image"], p["target"]["face_mask"])) for p in pairs])
-    np.testing.assert_allclose(results["psnr_face_baseline"], expected, rtol=1e-5)
+    np.testing.assert_allclose(rows["do_nothing"]["psnr"], expected, rtol=1e-5)
     # ... and over the same-camera pairs only
     same = np.concatenate([np.asarray(p["source"]["view"] == p["target"]["view"]) for p in pairs])
-    assert results["pairs_same_view"] == same.sum() == 2  # this data's pairs have both kinds
+    assert results["same_view"]["pairs"] == same.sum() == 2  # this data's pairs have both kinds
     per_pair = np.concatenate([np.asarray(psnr(p["source"]["image"], p["target"]["image"],
                                                p["target"]["face_mask"])) for p in pairs])
-    np.testing.assert_allclose(results["psnr_face_baseline_same_view"], per_pair[same].mean(), rtol=1e-5)
+    np.testing.assert_allclose(results["same_view"]["rows"]["do_nothing"]["psnr"], per_pair[same].mean(),
+                               rtol=1e-5)
     lpips = load_lpips(tmp_path / "lpips")
     masked = [(p["source"]["image"] * p["target"]["face_mask"][..., None],
                p["target"]["image"] * p["target"]["face_mask"][..., None]) for p in pairs]
     expected = np.mean([np.asarray(lpips(a, b)) for a, b in masked])
-    np.testing.assert_allclose(results["lpips_face_baseline"], expected, rtol=1e-4)
-    assert np.isfinite(results["lpips_face"]) and results["lpips_face"] != results["lpips_face_baseline"]
-    assert results["psnr_face"] != results["psnr_face_baseline"]
+    np.testing.assert_allclose(rows["do_nothing"]["lpips"], expected, rtol=1e-4)
+    assert np.isfinite(rows["output"]["lpips"]) and rows["output"]["lpips"] != rows["do_nothing"]["lpips"]
+    assert rows["output"]["psnr"] != rows["do_nothing"]["psnr"]
 
     # With a judge that reads gaze and head pose (random weights, a cropping one as
     # the SynthGaze judge), both errors appear for output, input and true target.
@@ -128,14 +133,15 @@ def test_evaluate_reports_model_and_baseline(tmp_path):
         config.eval.estimator_checkpoint = save_random_judge(tmp_path / "judge", 16, head_pose=True, crop=(0.0, 0.25, 0.5))
         config.eval.lpips_checkpoint = ""
     judged = livegaze_eval.evaluate(config, state, tmp_path)
+    rows = judged["rows"]
     for name in ("gaze", "head"):
-        for suffix in ("", "_baseline", "_target", "_same_view"):
-            assert 0 <= judged[f"{name}_error_deg{suffix}"] < 180, (name, suffix)
+        for scores in (rows["output"], rows["do_nothing"], rows["target"], judged["same_view"]["rows"]["output"]):
+            assert 0 <= scores[f"{name}_error_deg"] < 180, name
     estimate = load_gaze_estimator(config.eval.estimator_checkpoint)[0]
     expected = np.mean([np.asarray(angular_error(estimate(p["source"]["image"])["head"], p["target"]["head_pose"]))
                         for p in pairs])
-    np.testing.assert_allclose(judged["head_error_deg_baseline"], expected, rtol=1e-5)
-    assert "fid" not in judged
+    np.testing.assert_allclose(judged["rows"]["do_nothing"]["head_error_deg"], expected, rtol=1e-5)
+    assert "fid" not in judged["rows"]["output"]
 
 
 def test_evaluate_reports_fid_of_output_and_input_sets(tmp_path):
@@ -154,9 +160,10 @@ def test_evaluate_reports_fid_of_output_and_input_sets(tmp_path):
     features = load_fid_features(tmp_path / "fid")
     masked = {k: np.concatenate([np.asarray(features(p[k]["image"] * p["target"]["face_mask"][..., None]))
                                  for p in pairs]) for k in ("source", "target")}
-    np.testing.assert_allclose(results["fid_baseline"], frechet_inception_distance(masked["source"], masked["target"]),
-                               rtol=1e-4)
-    assert results["fid"] >= 0 and results["fid"] != results["fid_baseline"]
+    rows = results["rows"]
+    np.testing.assert_allclose(rows["do_nothing"]["fid"],
+                               frechet_inception_distance(masked["source"], masked["target"]), rtol=1e-4)
+    assert rows["output"]["fid"] >= 0 and rows["output"]["fid"] != rows["do_nothing"]["fid"]
 
 
 def test_super_resolution_variant_keeps_its_noise_buffers():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gazejax.convert import load_frozen
+from gazejax.evaluation.protocol import REPORT_KEYS
 from gazejax.methods.mggr.gazemap import gazemap
 from gazejax.methods.mggr import training as mggr
 from gazejax.train import config_loading, trainer
@@ -118,19 +119,20 @@ def test_bad_batches_fail_with_one_line_errors():
         mggr.check_batch(mismatched, batch)
 
 
-@pytest.mark.parametrize("variant", ["no_flow", "no_gazemap", "no_residual", "coarse_only",
-                                     "no_perceptual", "synthgaze_no_flow"])
+@pytest.mark.parametrize("variant", ["ablation=no_flow", "ablation=no_gazemap", "ablation=no_residual",
+                                     "ablation=coarse_only", "ablation=no_perceptual",
+                                     "synthgaze,ablation=no_flow"])
 def test_ablation_variants_change_what_the_paper_says(variant):
     paper = config_loading.load_config("configs/mggr.py:paper")
     config = config_loading.load_config(f"configs/mggr.py:{variant}")
     changed = {
         k for k in ("predict_flow", "use_gazemap", "residual") if config.model[k] != paper.model[k]
     }
-    expected = {"no_flow": {"predict_flow"}, "no_gazemap": {"use_gazemap"},
-                "no_residual": {"residual"}, "synthgaze_no_flow": {"predict_flow"}}
+    expected = {"ablation=no_flow": {"predict_flow"}, "ablation=no_gazemap": {"use_gazemap"},
+                "ablation=no_residual": {"residual"}, "synthgaze,ablation=no_flow": {"predict_flow"}}
     assert changed == expected.get(variant, set())
-    assert (config.schedule.fine_steps == 0) == (variant == "coarse_only")
-    assert (config.loss.g_feature == 0) == (variant == "no_perceptual")
+    assert (config.schedule.fine_steps == 0) == (variant == "ablation=coarse_only")
+    assert (config.loss.g_feature == 0) == (variant == "ablation=no_perceptual")
     assert (config.data.builder == "synthgaze") == variant.startswith("synthgaze")
 
 
@@ -145,12 +147,14 @@ def test_tiny_trains_and_evaluates_through_the_trainer(tmp_path):
     assert (tmp_path / "samples").is_dir()
 
     results = trainer.evaluate(config, tmp_path)
-    overall = results["overall"]
-    assert overall["pairs"] == 2 * config.batch_size  # both eyes
-    assert sum(b["pairs"] for b in results["by_redirection_deg"].values()) == overall["pairs"]
-    assert all(float(k) % 5 == 0 and float(k) <= 50 for k in results["by_redirection_deg"])
-    for name in mggr_eval_outputs():
-        assert np.isfinite(overall[f"psnr_{name}"])
+    assert json.loads((tmp_path / "eval.json").read_text()) == results
+    assert tuple(results) == ("method", "step", *REPORT_KEYS) and results["method"] == "mggr"
+    assert results["pairs"] == 2 * config.batch_size  # both eyes
+    assert sum(b["pairs"] for b in results["buckets"]) == results["pairs"]
+    assert all(b["redirection_deg"] % 5 == 0 and b["redirection_deg"] <= 50 for b in results["buckets"])
+    assert list(results["rows"]) == ["do_nothing", "coarse", "output", "target"]
+    for name in ("do_nothing", "coarse", "output"):
+        assert np.isfinite(results["rows"][name]["psnr"])
 
     # inference restores the coarse and refiner networks only, and redirects as training does
     from gazejax.methods.mggr.inference import EyeRedirector
@@ -163,12 +167,6 @@ def test_tiny_trains_and_evaluates_through_the_trainer(tmp_path):
     np.testing.assert_allclose(redirector(pairs["source"], *angles), np.clip(expected, 0, 1), atol=1e-5)
     with pytest.raises(ValueError, match="eye patches must be"):
         redirector(pairs["source"][..., :2], *angles)
-
-
-def mggr_eval_outputs():
-    from gazejax.methods.mggr import evaluation as mggr_eval
-
-    return mggr_eval.OUTPUTS
 
 
 def test_perceptual_terms_load_a_converted_vgg16_under_jit(tmp_path):

@@ -127,9 +127,11 @@ def test_tiny_loss_falls_and_evaluation_has_a_baseline(tmp_path):
 
     result = l2cs_evaluation.evaluate(config, state, workdir=tmp_path)
     test_records = config.data.identities * config.data.frames * config.data.views
-    assert result["num_images"] == test_records
-    assert np.isfinite(result["angular_error_deg"]) and result["mean_gaze_baseline_deg"] > 0
-    assert np.isfinite(result["head_error_deg"])
+    assert set(result) == {"pairs", "rows"} and result["pairs"] == test_records
+    rows = result["rows"]
+    assert np.isfinite(rows["output"]["gaze_error_deg"]) and rows["mean_training_gaze"]["gaze_error_deg"] > 0
+    assert np.isfinite(rows["output"]["head_error_deg"])
+    assert {"gaze_error_deg_median", "head_error_deg_median"} <= set(rows["output"])
     evaluated = jax.jit(lambda s, b: l2cs.eval_step(config, s, b))(state, batch)
     assert set(evaluated) == {"angular_error_deg", "head_error_deg", "mean_gaze_baseline_deg"}
 

@@ -2,10 +2,11 @@
 
 import ml_collections
 
-VARIANTS = ("paper", "tiny")
+from gazejax.train.config_args import parse_config_arg
 
 
-def get_config(variant):
+def get_config(arg=None):
+    variant, _ = parse_config_arg(arg, ("paper", "tiny"))
     config = ml_collections.ConfigDict()
     config.method = "toy_method"
     config.seed = 0
@@ -19,7 +20,7 @@ def get_config(variant):
     config.best_mode = "min"
     config.data = ml_collections.ConfigDict(dict(
         builder="fake_synthgaze:make_source", dir="", split="train", eval_split="test",
-        pairs=True, same_camera=None, num_threads=0,
+        pairs=True, same_camera=ml_collections.config_dict.placeholder(bool), num_threads=0,
         identities=2, frames=3, views=2, resolution=4,
     ))
     config.eval = ml_collections.ConfigDict(dict(num_batches=1))

@@ -15,15 +15,13 @@ def add_arguments(parser):
 
 def run(args):
     config = start(args)
+    from gazejax.evaluation.table import format_report
     from gazejax.train import trainer
 
     try:
         results = trainer.evaluate(config, args.workdir, best=args.best)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    width = max(len(k) for k in results)
-    for name, value in results.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else value
-        print(f"{name:<{width}}  {shown}")
+    print("\n".join(format_report(results)))
     print(f"written to {args.workdir}/eval.json")
     return 0

@@ -1,12 +1,13 @@
 """``gazejax redirect`` for a GazeNeRF run: fit the network to one input record, then render.
 
-A GazeNeRF input is more than a picture: it needs the face's latent codes,
-masks and camera (reference notes Sec. 5), so the input is a record, either
+A GazeNeRF input is more than a picture: fitting starts from the face's
+latent codes and needs its masks and camera, so the input is a record, either
 from a GazeNeRF h5 file (``--h5 FILE --index I``) or the run's held-out
 SynthGaze split (``--index I``). Fitting is
 :func:`gazejax.methods.gazenerf.inference.redirect_record` (``fit.num_steps``
-Adam steps, ``--fit-steps`` to change), compiled once; every requested gaze
-is then rendered from the same fitted subject.
+Adam steps, ``--fit-steps`` to change), the same compiled fit-and-render as
+``gazejax evaluate`` (:func:`gazejax.methods.gazenerf.fitting.fit_and_redirect`);
+every requested gaze is rendered from the same fitted subject.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""``gazejax train --config F[:variant] --workdir D [--config.a.b=value ...]``."""
+"""``gazejax train --config F[:variant[,key=value...]] --workdir D [--config.a.b=value ...]``."""
 
 from gazejax.cli import UsageError
 
@@ -11,23 +11,24 @@ def add_arguments(parser):
 
 def add_run_arguments(parser):
     """Arguments shared by ``train`` and ``evaluate``."""
-    parser.add_argument("--config", required=True, help="configs/FILE.py[:variant]")
+    parser.add_argument("--config", required=True, help="configs/FILE.py[:variant[,key=value,...]]")
     parser.add_argument("--workdir", required=True, help="checkpoints, logs and samples go here")
     multi = "(multi-process runs)"
     parser.add_argument("--coordinator-address", help=f"host:port of process 0 {multi}")
     parser.add_argument("--num-processes", type=int, help=f"number of processes {multi}")
     parser.add_argument("--process-id", type=int, help=f"this process's index {multi}")
     parser.epilog = (
-        "Any config field can be overridden: --config.optim.lr=1e-4 (or --config.optim.lr 1e-4)."
+        "Any config field can be overridden: --config.optim.lr=1e-4 (or --config.optim.lr 1e-4; "
+        "booleans take '=': --config.data.pairs=false)."
     )
 
 
 def parse_extra_args(tokens):
-    """Config overrides: the tokens argparse cannot declare (field names are open-ended)."""
-    try:
-        return _pair_up(tokens)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    """Config overrides: the tokens argparse cannot declare (field names are open-ended).
+
+    They are absl flags, parsed with the config in :func:`start`.
+    """
+    return list(tokens)
 
 
 def start(args):
@@ -36,29 +37,9 @@ def start(args):
 
     sharding.initialize_distributed(args.coordinator_address, args.num_processes, args.process_id)
     try:
-        return config_loading.load_config(args.config, args.extra)
+        return config_loading.load_config_from_command_line(args.config, args.extra)
     except config_loading.ConfigError as e:
         raise UsageError(str(e)) from None
-
-
-def _pair_up(items):
-    """Accepts both ``--config.x=1`` and ``--config.x 1``."""
-    out, pending = [], None
-    for item in items:
-        if pending is not None:
-            out.append(f"{pending}={item}")
-            pending = None
-        elif item.startswith("--config.") and "=" not in item:
-            pending = item
-        elif item.startswith("--config."):
-            out.append(item)
-        else:
-            raise ValueError(
-                f"unexpected argument {item!r}; overrides look like --config.a.b=value"
-            )
-    if pending is not None:
-        raise ValueError(f"override {pending!r} has no value")
-    return out
 
 
 def run(args):

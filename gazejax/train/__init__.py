@@ -2,11 +2,11 @@
 
 - :mod:`~gazejax.train.method`: the plug-in contract (``Method``, ``TrainState``).
 - :mod:`~gazejax.train.trainer`: ``train(config, workdir)`` / ``evaluate(config, workdir)``.
-- :mod:`~gazejax.train.config_loading`: ``load_config("configs/x.py:variant", overrides)``
-  and the standard config fields.
+- :mod:`~gazejax.train.config_loading`: ``load_config("configs/x.py:variant[,key=value]", overrides)``
+  and the standard config fields; :mod:`~gazejax.train.config_args` parses the variant argument.
 - :mod:`~gazejax.train.sharding`: mesh, shardings, global batches, ``jax.distributed``.
 - :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume).
-- :mod:`~gazejax.train.metrics_log`, :mod:`~gazejax.train.tensorboard`,
+- :mod:`~gazejax.train.metrics_log` (JSON lines + TensorBoard events),
   :mod:`~gazejax.train.sample_grid`, :mod:`~gazejax.train.stop_signal`: observability.
 - the methods themselves live in ``gazejax/methods/<name>/``, each exposing ``METHOD``.
 """

@@ -1,8 +1,32 @@
-"""Loads ``configs/<method>.py[:variant]`` files and applies command-line overrides.
+"""Loads ``configs/<method>.py[:arg]`` files and applies command-line overrides.
 
-A config file is a Python file with a module-level ``VARIANTS`` tuple (the first
-entry is the default; by convention ``"paper"`` then ``"tiny"``, more allowed)
-and ``get_config(variant) -> ml_collections.ConfigDict``.
+Parsing is ml_collections' ``config_flags`` (absl flags): ``--config FILE.py:arg``
+loads the file and calls its ``get_config(arg)`` (``get_config()`` when there is
+no colon), and every ``--config.a.b=value`` (or ``--config.a.b value``; boolean
+fields take ``=``) is parsed with the type of the existing field. Fields that
+hold None and should be overridable are typed placeholders
+(``ml_collections.config_dict.placeholder(bool)``); fields derived from others
+are ``FieldReference`` expressions, so an override of the source updates them.
+
+What this module adds to the library, each because the library does not do it:
+
+- one :class:`ConfigError` line per mistake. config_flags defers a missing
+  file's error to the first use of the config, as a multi-line message; it
+  re-raises an exception of the config file with the whole traceback in its
+  message; and an override of a field that does not exist surfaces as a bare
+  ``KeyError('nope')`` or ``AttributeError("'lrx'\nDid you mean ...")`` that does
+  not say which override it was, so the field is found here by walking the config.
+- a fresh module for every load: config_flags executes each file into one
+  module (``SourceFileLoader.load_module``), so a file would otherwise see the
+  names the previously loaded file defined.
+- tokens absl leaves over (``--config.data.pairs false``: booleans take no
+  separate value) are an error instead of being ignored.
+- :func:`load_config` takes ``"a.b=value"`` from Python and adds the ``--config.``.
+
+A config file defines ``get_config(arg=None) -> ml_collections.ConfigDict`` and
+reads ``arg`` with :func:`gazejax.train.config_args.parse_config_arg`: one base
+variant (by convention ``paper`` and ``tiny``, more allowed; the first is the
+default) then ``key=value`` options, e.g. ``configs/mggr.py:synthgaze,ablation=no_flow``.
 
 Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
 
@@ -38,11 +62,16 @@ Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
 Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
 """
 
-import ast
-import importlib.util
 import pathlib
+import sys
 
 import ml_collections
+from absl import flags
+from ml_collections import config_flags
+
+_FLAG = "config"
+# config_flags executes every config file into this one module (named after the flag).
+_MODULE = f"{_FLAG}_config"
 
 
 class ConfigError(ValueError):
@@ -50,91 +79,108 @@ class ConfigError(ValueError):
 
 
 def load_config(spec, overrides=()):
-    """Loads ``"path/to/file.py[:variant]"`` and applies ``overrides``.
+    """Loads ``"path/to/file.py[:arg]"`` and applies ``overrides`` (Python callers).
 
     Args:
-      spec: config file path, optionally followed by ``:variant``.
-      overrides: strings ``"--config.a.b=value"`` (or ``"a.b=value"``); values
-        are parsed with the type of the existing field.
+      spec: config file path, optionally followed by ``:arg``.
+      overrides: one ``"a.b=value"`` per item (a leading ``--config.`` or
+        ``config.`` is allowed); values are parsed with the field's type.
 
     Returns:
       the ConfigDict, locked so that typos in later code fail loudly.
     """
-    path, _, variant = spec.partition(":")
-    module = _import_file(pathlib.Path(path))
-    variants = tuple(getattr(module, "VARIANTS", ()))
-    if not variants or not hasattr(module, "get_config"):
-        raise ConfigError(f"{path} must define VARIANTS and get_config(variant)")
-    variant = variant or variants[0]
-    if variant not in variants:
-        raise ConfigError(
-            f"unknown variant {variant!r} for {path}; choose from {', '.join(variants)}"
-        )
-    config = module.get_config(variant)
-    for item in overrides:
-        apply_override(config, item)
-    config.lock()
+    tokens = [f"--{_FLAG}.{item.removeprefix('--').removeprefix(f'{_FLAG}.')}" for item in overrides]
+    return load_config_from_command_line(spec, tokens)
+
+
+def load_config_from_command_line(spec, tokens):
+    """Like :func:`load_config`, with the override tokens as typed after ``--config spec``.
+
+    ``tokens`` are absl flags: ``--config.a.b=value`` or ``--config.a.b value``.
+    """
+    path = spec.partition(":")[0]
+    if not pathlib.Path(path).is_file():
+        raise ConfigError(f"config file {path!r} not found")
+    try:
+        config, leftover = _parse(spec, tokens)
+    except flags.Error as e:
+        raise ConfigError(_describe_flag_error(e, path)) from e
+    except (AttributeError, KeyError, IndexError) as e:
+        raise ConfigError(_describe_lookup_error(e, spec, tokens)) from e
+    except Exception as e:  # the file itself failed: a syntax error, a PNG, an exception in it
+        raise ConfigError(f"config file {path!r} failed: {_describe(e)}") from e
+    if leftover:
+        raise ConfigError(f"unexpected argument {leftover[0]!r}; overrides look like "
+                          f"--{_FLAG}.a.b=value (booleans need the '=')")
+    if not isinstance(config, ml_collections.ConfigDict):
+        # config_flags defers an OSError raised while loading until the config is first used.
+        try:
+            getattr(config, "lock", None)
+        except OSError as e:
+            raise ConfigError(f"config file {path!r} failed: {_describe(e)}") from e
+        raise ConfigError(f"get_config in {path!r} returned {type(config).__name__}, not a ConfigDict")
     return config
 
 
-def apply_override(config, item):
-    """Sets one ``"--config.a.b=value"`` override in place."""
-    name, sep, text = item.removeprefix("--").removeprefix("config.").partition("=")
-    if not sep or not name:
-        raise ConfigError(f"override {item!r} must look like --config.field=value")
-    *parents, leaf = name.split(".")
-    node = config
-    for i, part in enumerate(parents):
+def _parse(spec, tokens):
+    """``(locked config, positional tokens absl left over)``."""
+    argv = ["gazejax", f"--{_FLAG}={spec}", *tokens]
+    # A fresh module per load: otherwise a file would see the names the previous file defined.
+    sys.modules.pop(_MODULE, None)
+    values = flags.FlagValues()
+    holder = config_flags.DEFINE_config_file(_FLAG, flag_values=values, lock_config=True, sys_argv=argv)
+    leftover = values(argv)[1:]
+    return holder.value, leftover
+
+
+def _describe_flag_error(error, path):
+    """absl's error; for the config file's own flag, the exception the file raised."""
+    if not str(error).startswith(f"flag --{_FLAG}="):
+        return _first_line(error)  # names the override: "flag --config.a=x: <why>"
+    raised = _raised_by_file(error)
+    if isinstance(raised, ConfigError):
+        return str(raised)
+    return f"config file {path!r} failed: {_describe(raised)}"
+
+
+def _raised_by_file(error):
+    """config_flags re-raises the file's TypeError/ValueError with the traceback in its
+    message, and absl re-raises that; each inside the handler of the one before."""
+    wrapper = error.__context__
+    if wrapper is None or wrapper.__context__ is None:
+        return wrapper or error
+    return wrapper.__context__
+
+
+def _describe_lookup_error(error, spec, tokens):
+    """Names the override whose field does not exist (config_flags raises a bare key)."""
+    try:
+        config, _ = _parse(spec, [])
+    except Exception:  # the file itself raised it: report the original error
+        return f"config file {spec.partition(':')[0]!r} failed: {_describe(error)}"
+    for token in tokens:
+        if token.startswith(f"--{_FLAG}."):
+            name = token.split("=", 1)[0].removeprefix(f"--{_FLAG}.")
+            missing = _first_missing(config, name)
+            if missing:
+                return f"unknown config field {missing!r}"
+    return _describe(error)
+
+
+def _first_missing(config, name):
+    """The shortest prefix of dotted ``name`` that ``config`` lacks, or None."""
+    node, parts = config, name.split(".")
+    for i, part in enumerate(parts):
         if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-            raise ConfigError(f"unknown config field {'.'.join(parents[: i + 1])!r}")
+            return ".".join(parts[: i + 1])
         node = node[part]
-    if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
-        raise ConfigError(f"unknown config field {name!r}")
-    try:
-        value = _parse_like(node[leaf], text)
-    except (ValueError, SyntaxError) as e:
-        raise ConfigError(f"bad value {text!r} for config field {name!r}: {e}") from None
-    with node.unlocked():
-        node[leaf] = value
+    return None
 
 
-def _parse_like(current, text):
-    """Parses ``text`` into the type of ``current`` (the field's existing value)."""
-    if isinstance(current, bool):
-        lowered = text.lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
-        raise ValueError("expected true or false")
-    if isinstance(current, int):
-        return int(text)
-    if isinstance(current, float):
-        return float(text)
-    if isinstance(current, str):
-        return text
-    if isinstance(current, (tuple, list)):
-        parts = [p.strip() for p in text.strip("()[]").split(",") if p.strip()]
-        if current:
-            return tuple(_parse_like(current[0], p) for p in parts)
-        return tuple(_literal_or_str(p) for p in parts)
-    if isinstance(current, ml_collections.ConfigDict):
-        raise ValueError("it is a group of fields; set its members instead")
-    # A None field accepts any literal (None-valued fields are 'unset' options).
-    return _literal_or_str(text)
+def _describe(error):
+    return f"{type(error).__name__}: {_first_line(error)}"
 
 
-def _literal_or_str(text):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _import_file(path):
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} not found")
-    spec = importlib.util.spec_from_file_location(f"gazejax_config_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -4,7 +4,7 @@ import json
 import math
 import pathlib
 
-from gazejax.train.tensorboard import EventWriter
+from tensorboardX import SummaryWriter
 
 
 class NonFiniteLossError(RuntimeError):
@@ -24,10 +24,11 @@ def check_finite(step, metrics):
 
 
 class MetricsLog:
-    """Appends ``{"step": s, "split": ..., name: value, ...}`` lines and TB scalars.
+    """Appends ``{"step": s, "split": ..., name: value, ...}`` lines, TensorBoard scalars and images.
 
     Only process 0 writes (``enabled=False`` elsewhere). TensorBoard tags are
-    ``<split>/<name>``, events under ``workdir/tensorboard``.
+    ``<split>/<name>``, events under ``workdir/tensorboard`` (tensorboardX, no
+    TensorFlow needed).
     """
 
     def __init__(self, workdir, enabled=True):
@@ -35,17 +36,25 @@ class MetricsLog:
         if enabled:
             workdir = pathlib.Path(workdir)
             self._jsonl = open(workdir / "metrics.jsonl", "a")
-            self.events = EventWriter(workdir / "tensorboard")
+            self._events = SummaryWriter(str(workdir / "tensorboard"))
 
     def write(self, step, metrics, split="train"):
         if not self.enabled:
             return
         self._jsonl.write(json.dumps({"step": step, "split": split, **metrics}) + "\n")
         self._jsonl.flush()
-        self.events.scalars(step, {f"{split}/{k}": v for k, v in metrics.items()})
-        self.events.flush()
+        for name, value in metrics.items():
+            self._events.add_scalar(f"{split}/{name}", value, step)
+        self._events.flush()
+
+    def image(self, step, tag, image):
+        """Logs one (H, W, 3) uint8 image at ``step`` (TensorBoard only)."""
+        if not self.enabled:
+            return
+        self._events.add_image(tag, image, step, dataformats="HWC")
+        self._events.flush()
 
     def close(self):
         if self.enabled:
             self._jsonl.close()
-            self.events.close()
+            self._events.close()

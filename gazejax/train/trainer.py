@@ -27,14 +27,13 @@ import json
 import pathlib
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import tqdm
 from jax.experimental import multihost_utils
 
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.train import checkpointing, sharding
-from gazejax.train.method import load_method
+from gazejax.train.method import load_method, method_name
 from gazejax.train.metrics_log import MetricsLog, check_finite
 from gazejax.train.sample_grid import save_grid
 from gazejax.train.stop_signal import StopSignal
@@ -218,7 +217,7 @@ def train(config, workdir, progress=True):
                     images = jax.device_get(sample(state, batch))
                     if run.is_chief:
                         grid = save_grid(workdir / "samples" / f"step_{done:07d}.png", images)
-                        log.events.image(done, "samples", grid)
+                        log.image(done, "samples", grid)
                 stopping = _stop_requested(stop, may_sync=done % config.log_every == 0)
                 if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
                     metrics = last_metrics
@@ -263,33 +262,42 @@ def _restore(run, workdir, best):
 def evaluate(config, workdir, best=False):
     """Restores the latest (or best) checkpoint and runs the evaluation protocol.
 
-    Uses ``METHOD.evaluate(config, state, workdir)`` when the method has one,
-    otherwise the mean of ``eval_step`` over ``eval.num_batches`` batches of
-    ``data.eval_split``. Writes ``workdir/eval.json`` (process 0) and returns
-    the result dict (which includes ``"step"``).
+    Uses ``METHOD.evaluate(config, state, workdir)`` when the method has one:
+    the result is ``{"method", "step", **its report}``, the report schema of
+    :mod:`gazejax.evaluation`. Otherwise ``{"step", **means}``, the means of
+    ``eval_step`` over ``eval.num_batches`` batches of ``data.eval_split``.
+    Writes ``workdir/eval.json`` (process 0) and returns the result dict.
     """
     workdir = pathlib.Path(workdir)
     run = _setup(config, workdir)
     try:
         state, step = _restore(run, workdir, best)
         if run.method.evaluate is not None:
+            header = {"method": method_name(config.method), "step": int(step)}
             results = dict(run.method.evaluate(config, state, workdir))
         elif run.method.eval_step is not None:
             eval_step = jax.jit(
                 functools.partial(run.method.eval_step, config),
                 out_shardings=sharding.replicated(run.mesh),
             )
+            header = {"step": int(step)}
             results = _mean_eval_metrics(run, functools.partial(eval_step, state))
         else:
             raise ValueError(f"method {config.method!r} defines neither evaluate nor eval_step")
     finally:
         run.checkpoints.close()
-    results = {"step": int(step), **{k: _jsonable(v) for k, v in results.items()}}
+    results = {**header, **{k: _jsonable(v) for k, v in results.items()}}
     if run.is_chief:
         (workdir / "eval.json").write_text(json.dumps(results, indent=2) + "\n")
     return results
 
 
 def _jsonable(value):
-    value = jax.device_get(value)
-    return value.tolist() if isinstance(value, (np.ndarray, jnp.ndarray, np.generic)) else value
+    """``value`` with arrays as (nested) lists, dicts in their own order (a pytree map would sort them)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (jax.Array, np.ndarray, np.generic)):
+        return np.asarray(value).tolist()
+    return value

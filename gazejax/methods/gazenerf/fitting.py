@@ -1,15 +1,18 @@
 """GazeNeRF test-time fitting and redirection of a new subject.
 
-Fitting a new subject (reference notes Sec. 5, ``evaluate_metrics.py``):
+Fitting a new subject, as GazeNeRF's published ``evaluate_metrics.py`` does:
 starting from the trained network, fine-tune EVERYTHING -- network, latent
 offsets and camera delta -- on one image for ``fit.num_steps`` (75) Adam
 steps at ``fit.lr`` / ``fit.slow_lr`` with the training losses plus the functional loss
 (``fit.angular_weight``), then render in test mode with the target's gaze,
 camera and illumination. The whole loop is one ``lax.scan`` under ``jit``
 and is ``vmap``-ed over subjects, each with its own copy of the network.
+:func:`fit_and_redirect` is the one compiled fit-and-render: the evaluation
+protocol and ``gazejax redirect`` both call it. The losses are in
+``docs/equations.md``.
 
-The reference starts the offsets from its training slot 0 (a quirk); here
-they start from zero.
+The published code starts the offsets from its training slot 0 (a quirk);
+here they start from zero.
 """
 
 import functools
