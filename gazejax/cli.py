@@ -13,7 +13,6 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
-    "demo": "redirect held-out SynthGaze eyes with the shipped model: picture + gaze error",
     "synthgaze": "build the SynthGaze dataset (and a preview contact sheet)",
     "train": "train a model from an ml_collections config",
     "evaluate": "evaluate a trained model",

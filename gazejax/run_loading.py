@@ -14,8 +14,8 @@ another machine without its datasets or loss checkpoints still loads.
 An **inference bundle** is the same three things in one file
 (``gazejax export --checkpoint RUN --bundle FILE``, :func:`save_bundle`):
 a msgpack map ``{format, version, method, step, config (JSON), dtype,
-state}``. It is how a small trained model travels (the quick start's models
-ship as bundles); ``load_model(FILE)`` reads it as it reads a run directory.
+state}``. It is how a small trained model travels (float16 halves it);
+``load_model(FILE)`` reads it as it reads a run directory.
 """
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""``gazejax bench livegaze``: LiveGaze inference latency (livegaze.txt Table 1).
+"""``gazejax bench livegaze``: LiveGaze inference latency (the LiveGaze paper, Table 1).
 
 The ``:paper`` model (Live3D normal encoder, 128^2 neural render with 48+48
 samples, 8XDC super-resolution to 512^2), random weights, batch 1 and 16:

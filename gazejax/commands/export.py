@@ -6,7 +6,7 @@
   and ``--config.loss.perceptual_checkpoint=DIR`` read it.
 - ``--bundle FILE`` (any method): one file with the run's config and the
   variables inference needs (:func:`gazejax.run_loading.save_bundle`);
-  ``gazejax redirect --checkpoint FILE``, ``gazejax demo`` and ``load_model``
+  ``gazejax redirect --checkpoint FILE`` and ``load_model``
   read it like the run itself.
 """
 

@@ -304,7 +304,7 @@ def eval_step(config, state, batch):
 
 
 def sample_images(config, state, batch):
-    """Rows: source patch, coarse ``x~_b``, refined ``x^_b``, true target ``x_b``."""
+    """Rows (the grid orders them by name): source patch, coarse ``x~_b``, refined ``x^_b``, true target."""
     pairs, out = _outputs(config, state, batch)
-    return dict(source=pairs["source"], coarse=out["coarse"],
-                refined=jnp.clip(out["refined"], 0.0, 1.0), target=pairs["target"])
+    return dict(a_source=pairs["source"], b_coarse=out["coarse"],
+                c_refined=jnp.clip(out["refined"], 0.0, 1.0), d_target=pairs["target"])
