@@ -77,6 +77,7 @@ def get_config(arg=None):
         pairs=True, same_camera=True, num_threads=2, eyes=("left", "right"),
         # read by the synthgaze builder only
         resolution=128, identities=200, frames=20, views=9, test_identities=20, seed=0,
+        one_light=False,  # True: every frame of an identity under one light (pairs differ in gaze only)
     ))
     c.model = ml_collections.ConfigDict(dict(
         patch_size=64,

@@ -6,6 +6,16 @@ overrides such as ``--config.optim.lr=1e-4``) also defines
 ``parse_extra_args(tokens) -> value``: the tokens argparse leaves over are
 passed through it into ``args.extra``. Modules are imported only when their
 subcommand runs, so ``gazejax --help`` stays fast and does not start JAX.
+
+Exit codes, the same for every subcommand:
+
+- ``EXIT_OK`` (0): done;
+- ``EXIT_FAILED`` (1): the command ran and failed (training diverged: one
+  line), or an internal error (with its traceback);
+- ``EXIT_USAGE`` (2): bad input, one line: arguments, config, paths, a
+  workdir in use, a run or checkpoint that cannot be used;
+- ``EXIT_INTERRUPTED`` (75): stopped by SIGTERM/SIGINT after saving a
+  checkpoint; rerun the same command to resume.
 """
 
 import argparse
@@ -24,8 +34,18 @@ SUBCOMMANDS = {
 }
 
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 75  # EX_TEMPFAIL of sysexits.h: "try again later", what a preempted job should do
+
+
 class UsageError(Exception):
-    """Bad command-line input; reported as one line, without a traceback."""
+    """Bad command-line input; reported as one line, without a traceback (exit ``EXIT_USAGE``)."""
+
+
+class CommandFailed(Exception):
+    """The command ran but did not succeed (training diverged); one line (exit ``EXIT_FAILED``)."""
 
 
 def _module(name):
@@ -57,10 +77,13 @@ def main(argv=None):
     try:
         if parse_extra is not None:
             args.extra = parse_extra(extra)
-        return module.run(args) or 0
+        return module.run(args) or EXIT_OK
     except UsageError as e:
         print(f"gazejax {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except CommandFailed as e:
+        print(f"gazejax {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

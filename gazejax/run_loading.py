@@ -96,23 +96,26 @@ def _rename(config, old, new):
         node[new.partition(".")[2]] = value
 
 
-def checkpoint_step(run_dir, config, best=False):
-    """The latest step of ``run_dir``'s checkpoints (or the best by ``config.best_metric``)."""
+def checkpoint_steps(run_dir, config, best=False):
+    """The steps of ``run_dir``'s checkpoints, newest first (or only the best by ``config.best_metric``)."""
     directory = pathlib.Path(run_dir) / "checkpoints"
     if not directory.is_dir():
         raise RunError(f"no checkpoint in {directory}; train first")
     if best and not config.get("best_metric"):
         raise RunError(f"{run_dir} keeps no best checkpoint (its config has no best_metric)")
-    checkpoints = checkpointing.Checkpoints(
-        run_dir, config.get("keep_checkpoints", 1), config.get("best_metric", ""),
-        config.get("best_mode", "min"))
     try:
-        step = checkpoints.best_step() if best else checkpoints.latest_step()
+        checkpoints = checkpointing.Checkpoints(
+            run_dir, config.get("keep_checkpoints", 1), config.get("best_metric", ""),
+            config.get("best_mode", "min"), read_only=True)
+    except checkpointing.CheckpointError as e:
+        raise RunError(str(e)) from None
+    try:
+        steps = [checkpoints.best_step()] if best else sorted(checkpoints.all_steps(), reverse=True)
     finally:
         checkpoints.close()
-    if step is None:
+    if not steps or steps[0] is None:
         raise RunError(f"no checkpoint in {directory}; train first")
-    return step
+    return steps
 
 
 def load_model(run_dir, method=None, step=None, best=False):
@@ -121,19 +124,26 @@ def load_model(run_dir, method=None, step=None, best=False):
     Args:
       run_dir: the run's workdir, or an inference bundle file.
       method: if given, the method the run must be (else RunError).
-      step: a checkpoint step; default the latest (or the best with ``best``).
-        A bundle holds one step: ``step``/``best`` do not apply to it.
+      step: a checkpoint step; default the newest intact one (or the best
+        with ``best``). A bundle holds one step: ``step``/``best`` do not apply to it.
       best: take the best checkpoint by ``config.best_metric``.
+
+    Every array read is checked against its checksum. Without ``step`` and
+    ``best``, a newest checkpoint that is unreadable or corrupted is reported
+    on stderr and the one before it is used; otherwise it is a RunError.
     """
     if pathlib.Path(run_dir).is_file():
         if step is not None or best:
             raise RunError(f"{run_dir} is an inference bundle of one step; --step/--best do not apply")
         return load_bundle(run_dir, method)
     config = load_run_config(run_dir, method)
-    if step is None:
-        step = checkpoint_step(run_dir, config, best)
+    steps = [step] if step is not None else checkpoint_steps(run_dir, config, best)
     paths = load_method(config.method).inference_state
-    state = checkpointing.restore_subtrees(run_dir, step, paths)
+    try:
+        step, state = checkpointing.newest_intact(
+            steps, lambda s: checkpointing.restore_subtrees(run_dir, s, paths))
+    except checkpointing.CheckpointError as e:
+        raise RunError(str(e)) from None
     return TrainedRun(config=config, method=config.method, step=int(step), state=state)
 
 

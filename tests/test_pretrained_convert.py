@@ -117,3 +117,37 @@ def test_gazenerf_vgg_estimator_matches_torch(tmp_path):
 def test_load_rejects_a_plain_directory(tmp_path):
     with pytest.raises(ConversionError, match="not a converted checkpoint"):
         gazejax.convert.load(tmp_path)
+
+
+def test_non_finite_weights_are_refused():
+    state = _state()
+    state["fc.bias"][2] = np.nan
+    state["bn.running_var"][0] = np.inf
+    state["old_head.weight"][0, 0] = np.nan  # ignored keys are not the network's business
+    with pytest.raises(ConversionError) as info:
+        map_state_dict(state, _identity, _abstract(), ignored=(r"old_head\..*",), what="toy")
+    assert str(info.value) == ("checkpoint of toy has weights that are not finite: "
+                               "2 tensor(s) holding NaN or inf: fc.bias, bn.running_var")
+
+
+def test_convert_refuses_nan_weights(tmp_path, capsys):
+    torch_net = randomize(XGazeResNet(depth=18, pool_stride=1), seed=4)
+    state = torch_net.state_dict()
+    state["gaze_fc.0.weight"][0, 0] = float("nan")
+    torch.save(state, tmp_path / "nan.pth")
+    out = tmp_path / "ck"
+    assert main(["convert", "xgaze-resnet50", str(tmp_path / "nan.pth"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has weights that are not finite: 1 tensor(s) holding NaN or inf: gaze_fc.0.weight" in err
+    assert not out.exists()
+
+
+def test_files_that_are_not_state_dicts_are_named_for_what_they_are(tmp_path):
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "model.pth")  # a whole model, not its state_dict
+    with pytest.raises(ConversionError, match="holds Python objects besides tensors .* save its state_dict"):
+        read_state_dict(tmp_path / "model.pth")
+    (tmp_path / "face.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(32))
+    with pytest.raises(ConversionError, match="neither a zip archive nor a pickle"):
+        read_state_dict(tmp_path / "face.png")
+    torch.save({"fc.weight": torch.ones(2, 2)}, tmp_path / "legacy.pth", _use_new_zipfile_serialization=False)
+    assert list(read_state_dict(tmp_path / "legacy.pth")) == ["fc.weight"]

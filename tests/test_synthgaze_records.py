@@ -91,3 +91,24 @@ def test_a_view_is_the_same_camera_in_every_frame():
     np.testing.assert_array_equal(labels["camera"][2], labels["camera"][3])
     assert not np.allclose(labels["camera"][0], labels["camera"][2])
     assert not np.allclose(labels["gaze_head"][0], labels["gaze_head"][1])
+
+
+def test_one_light_changes_only_the_gaze_between_frames():
+    ids, frames, views = np.array([2, 2]), np.array([0, 5]), np.array([1, 1])
+    lit = synthgaze.records(0, ids, frames, views, 32, one_light=True)
+    np.testing.assert_array_equal(lit["illumination_code"][0], lit["illumination_code"][1])
+    assert np.abs(lit["gaze_head"][0] - lit["gaze_head"][1]).max() > 1e-3
+    per_frame = synthgaze.records(0, ids, frames, views, 32)
+    assert np.abs(per_frame["illumination_code"][0] - per_frame["illumination_code"][1]).max() > 1e-3
+    # frame 0 is lit the same either way, and the gazes do not depend on the lighting
+    np.testing.assert_array_equal(lit["image"][0], per_frame["image"][0])
+    np.testing.assert_array_equal(lit["gaze_head"], per_frame["gaze_head"])
+
+
+def test_one_light_builds_are_named_apart():
+    from gazejax.data import synthgaze_tfds
+
+    name = synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, one_light=True)
+    assert name == "r64_i10_f4_v2_t2_s0_onelight"
+    assert synthgaze_tfds.config_for_name(name).one_light
+    assert not synthgaze_tfds.config_for_name(name.removesuffix("_onelight")).one_light

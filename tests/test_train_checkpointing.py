@@ -1,12 +1,16 @@
-"""Checkpoint retention (last N + best) and sharded restore."""
+"""Checkpoint retention (last N + best), sharded restore, and the checks on the way in and out."""
+
+import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from gazejax.train import checkpointing, sharding
 from gazejax.train.method import TrainState
+from gazejax.train.metrics_log import NonFiniteLossError
 
 
 def _state(step, value):
@@ -43,3 +47,50 @@ def test_best_metric_must_be_reported(tmp_path):
     with pytest.raises(ValueError, match=r"best_metric 'psnr' is not among the metrics \['mse'\]"):
         checkpoints.save(_state(1, 0.0), jax.random.PRNGKey(0), 1, {"mse": 0.1})
     checkpoints.close()
+
+
+def test_a_non_finite_state_or_metric_is_never_written(tmp_path):
+    checkpoints = checkpointing.Checkpoints(tmp_path, keep=1, best_metric="mse", best_mode="min")
+    key = jax.random.PRNGKey(0)
+    checkpoints.save(_state(3, 1.0), key, 3, {"mse": 0.5})
+    with pytest.raises(checkpointing.NonFiniteStateError, match=r"^step 6: state\.params\.w holds NaN$"):
+        checkpoints.save(_state(6, float("nan")), key, 6, {"mse": 0.1})
+    with pytest.raises(NonFiniteLossError, match=r"^step 6: loss term 'mse' is inf$"):
+        checkpoints.save(_state(6, 2.0), key, 6, {"mse": float("inf")})
+    checkpoints.close()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["3"]
+
+
+def test_restore_checks_checksums_and_finiteness_and_falls_back(tmp_path, capsys):
+    checkpoints = checkpointing.Checkpoints(tmp_path, keep=3)
+    key = jax.random.PRNGKey(0)
+    for step in (3, 6):
+        checkpoints.save(_state(step, float(step)), key, step)
+    # what an older gazejax could write: no checksums, NaN params
+    checkpoints.manager.save(9, args=ocp.args.Composite(
+        train=ocp.args.StandardSave({"state": _state(9, float("nan")), "step_key": key}),
+        data=ocp.args.JsonSave({"step": 9})))
+    checkpoints.close()
+    checksums = tmp_path / "checkpoints" / "6" / "checksums" / "metadata"
+    recorded = json.loads(checksums.read_text())
+    recorded["crc32"]["state.params.w"] ^= 1
+    checksums.write_text(json.dumps(recorded))
+
+    abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), _state(0, 0.0))
+    abstract_key = jax.ShapeDtypeStruct(key.shape, key.dtype)
+    checkpoints = checkpointing.Checkpoints(tmp_path, keep=3, read_only=True)
+    with pytest.raises(checkpointing.CheckpointError, match=r"checkpoint 9 in .* holds NaN in state\.params\.w$"):
+        checkpoints.restore(abstract, abstract_key, 9)
+    with pytest.raises(checkpointing.CheckpointError,
+                       match=r"checkpoint 6 in .* is corrupted: state\.params\.w does not match its checksum$"):
+        checkpoints.restore(abstract, abstract_key, 6)
+    step, (state, _, data_step) = checkpoints.restore_newest(abstract, abstract_key)
+    checkpoints.close()
+    assert step == data_step == 3
+    np.testing.assert_array_equal(state.params["w"], np.full((8, 2), 3.0))
+    assert capsys.readouterr().err.splitlines() == [
+        f"checkpoint 9 in {tmp_path / 'checkpoints'} holds NaN in state.params.w; using checkpoint 3",
+        f"checkpoint 6 in {tmp_path / 'checkpoints'} is corrupted: state.params.w does not match its checksum; "
+        "using checkpoint 3",
+    ]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["3", "6", "9"]  # read-only

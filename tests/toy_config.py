@@ -1,4 +1,4 @@
-"""Config of the toy method (tests only): the standard fields plus ``optim.lr``."""
+"""Config of the toy method (tests only): the standard fields plus ``optim``."""
 
 import ml_collections
 
@@ -24,5 +24,7 @@ def get_config(arg=None):
         identities=2, frames=3, views=2, resolution=4,
     ))
     config.eval = ml_collections.ConfigDict(dict(num_batches=1))
-    config.optim = ml_collections.ConfigDict(dict(lr=3e-2))
+    # diverge_at_step: from this step on the update turns the params NaN (0 = never), a
+    # divergence that the step's own loss does not show yet
+    config.optim = ml_collections.ConfigDict(dict(lr=3e-2, diverge_at_step=0))
     return config

@@ -43,6 +43,9 @@ def train_step(config, state, batch, key):
     loss, grads = jax.value_and_grad(_loss)(state.params, batch)
     updates, opt_state = _optimizer(config).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
+    if config.optim.diverge_at_step:
+        diverged = state.step + 1 >= config.optim.diverge_at_step
+        params = jax.tree.map(lambda p: jnp.where(diverged, jnp.nan, p), params)
     return state.replace(params=params, opt_state=opt_state), {"loss": loss}
 
 

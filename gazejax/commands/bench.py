@@ -2,18 +2,20 @@
 
 import importlib
 import json
-import pathlib
 
 from gazejax.bench import BENCHMARKS
 from gazejax.cli import UsageError
+from gazejax.commands.outputs import check_file_destination, write_text
 
 HELP = "run a benchmark and write its JSON records"
 
 
 def add_arguments(parser):
     parser.add_argument("name", help="one of: " + ", ".join(BENCHMARKS))
-    parser.add_argument("--json", required=True, help="output file (JSON list of records)")
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per measurement (>= 10)")
+    parser.add_argument("--json", required=True,
+                        help="output file (JSON list of records; missing folders are created)")
+    parser.add_argument("--runs", type=int, default=10,
+                        help="timed runs per measurement, at least 1 (default 10; some benchmarks time more)")
     parser.add_argument(
         "--quick", action="store_true", help="small shapes and few runs (smoke test only)"
     )
@@ -31,19 +33,19 @@ def add_arguments(parser):
 def run(args):
     if args.name not in BENCHMARKS:
         raise UsageError(f"unknown benchmark {args.name!r}; choose from {', '.join(BENCHMARKS)}")
-    out = pathlib.Path(args.json)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    out = check_file_destination(args.json, "--json")
+    if args.runs < 1:
+        raise UsageError(f"--runs must be at least 1, got {args.runs}")
     module = importlib.import_module(f"gazejax.bench.{args.name}")
     variants = getattr(module, "VARIANTS", ())
     if args.variant is not None and args.variant not in variants:
         choices = f"choose from {', '.join(variants)}" if variants else "it takes none"
         raise UsageError(f"benchmark {args.name!r} has no variant {args.variant!r}; {choices}")
     if args.fit_steps is not None and (args.name != "gazenerf" or args.fit_steps < 1):
-        raise UsageError("--fit-steps takes a positive number of steps, for the gazenerf benchmark only")
+        raise UsageError(f"--fit-steps takes a positive number of steps, for the gazenerf benchmark only; "
+                         f"got {args.fit_steps} for {args.name}")
     records = module.run(args)
-    text = json.dumps(records, indent=2)
-    out.write_text(text + "\n")
+    write_text(out, json.dumps(records, indent=2) + "\n")
     for rec in records:
         print(json.dumps(rec))
     return 0

@@ -1,6 +1,7 @@
 """``gazejax convert NETWORK SRC --out DST``: a PyTorch checkpoint -> an orbax checkpoint."""
 
 from gazejax.cli import UsageError
+from gazejax.commands.outputs import check_directory_destination
 
 HELP = "convert a PyTorch checkpoint to a Flax/orbax checkpoint"
 
@@ -9,8 +10,9 @@ def add_arguments(parser):
     from gazejax.convert import NETWORKS  # noqa: PLC0415 -- imports JAX, only for this command
 
     parser.add_argument("network", choices=sorted(NETWORKS))
-    parser.add_argument("src", help="state_dict file (.pkl, .pth, .pth.tar; 'module.' prefixes are fine)")
-    parser.add_argument("--out", required=True, help="output checkpoint directory")
+    parser.add_argument("src", help="state_dict file (.pkl, .pth, .pth.tar; 'module.' prefixes are fine); "
+                        "reading it needs PyTorch: pip install 'gazejax[torch]'")
+    parser.add_argument("--out", required=True, help="output checkpoint directory (missing folders are created)")
     parser.add_argument(
         "--backbone", help="lpips only: torchvision VGG16 state_dict, when SRC holds just the lin layers"
     )
@@ -33,6 +35,7 @@ def run(args):
 
     if args.backbone and args.network != "lpips":
         raise UsageError("--backbone only applies to lpips")
+    check_directory_destination(args.out, "--out")
     sources = [args.src] + ([args.backbone] if args.backbone else [])
     options = {
         "binning": args.binning,
@@ -43,6 +46,6 @@ def run(args):
         variables, info = convert(args.network, sources, options)
         save(args.out, info, variables, force=args.force)
     except ConversionError as e:
-        raise UsageError(str(e)) from e
+        raise UsageError(str(e)) from None
     print(f"wrote {args.out}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     return 0

@@ -1,7 +1,7 @@
 """``gazejax evaluate --config F[:variant] --workdir D [--best]``: metrics table + eval.json."""
 
 from gazejax.cli import UsageError
-from gazejax.commands.train import add_run_arguments, parse_extra_args, start  # noqa: F401
+from gazejax.commands.train import add_run_arguments, check_run_method, parse_extra_args, start  # noqa: F401
 
 HELP = "evaluate a trained model"
 
@@ -18,6 +18,7 @@ def run(args):
     from gazejax.evaluation.table import format_report
     from gazejax.train import trainer
 
+    check_run_method(args.workdir, config, required=True)
     try:
         results = trainer.evaluate(config, args.workdir, best=args.best)
     except ValueError as e:

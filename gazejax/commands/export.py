@@ -10,9 +10,8 @@
   read it like the run itself.
 """
 
-import pathlib
-
 from gazejax.cli import UsageError
+from gazejax.commands.outputs import check_directory_destination, check_file_destination
 
 HELP = "export a trained run: an L2CS run as a judge directory, any run as a one-file inference bundle"
 
@@ -20,8 +19,9 @@ HELP = "export a trained run: an L2CS run as a judge directory, any run as a one
 def add_arguments(parser):
     parser.add_argument("--checkpoint", required=True, help="the training run directory")
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", help="L2CS runs: judge directory to write (replaced if it holds an export)")
-    target.add_argument("--bundle", help="inference-bundle file to write (any method)")
+    target.add_argument("--out", help="L2CS runs: judge directory to write (replaced if it holds an export; "
+                        "missing folders are created)")
+    target.add_argument("--bundle", help="inference-bundle file to write (any method; missing folders are created)")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32",
                         help="--bundle: storage precision of its floating arrays (loaded as float32)")
     parser.add_argument("--best", action="store_true", help="export the best checkpoint by config.best_metric")
@@ -31,9 +31,7 @@ def run(args):
     from gazejax.run_loading import RunError, load_model, save_bundle  # noqa: PLC0415
 
     if args.bundle:
-        bundle = pathlib.Path(args.bundle)
-        if bundle.is_dir():
-            raise UsageError(f"--bundle {bundle} is a directory; give a file name")
+        bundle = check_file_destination(args.bundle, "--bundle")
         try:
             run = load_model(args.checkpoint, best=args.best)
         except RunError as e:
@@ -44,9 +42,7 @@ def run(args):
 
     from gazejax.methods.l2cs.export import export  # noqa: PLC0415
 
-    out = pathlib.Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a directory")
+    out = check_directory_destination(args.out, "--out")
     if out.is_dir() and any(out.iterdir()) and not (out / "network.json").is_file():
         raise UsageError(f"--out {out} holds other files; give an empty or new directory")
     try:

@@ -12,18 +12,31 @@ this docstring is about LiveGaze.
 ``--camera-pitch`` (radians) move the virtual camera on EG3D's orbit. The
 sweep is a grid: one row per camera yaw in ``--sweep-views``, the input first,
 then one column per gaze yaw in ``--sweep-gaze`` (pitch 0), then the depth of
-the middle gaze. The input must be a normalized RGB face crop at the model's
-resolution.
+the middle gaze. The input must be a normalized face crop at the model's
+resolution (read by :mod:`gazejax.commands.image_files`).
+
+Before the run is loaded, every angle is checked finite and within its range
+(:mod:`gazejax.commands.angles`: gaze and camera ``|pitch| <= pi/2``,
+``|yaw| <= pi``) and every output path writable
+(:mod:`gazejax.commands.outputs`); an output that is not finite is refused
+and nothing is written.
 """
 
 import pathlib
 
 from gazejax.cli import UsageError
+from gazejax.commands.angles import GAZE_LIMITS, GAZE_NAMES, PITCH_LIMIT, YAW_LIMIT, parse_angles
+from gazejax.commands.image_files import read_rgb
+from gazejax.commands.outputs import check_finite, check_image_destination, write_image
 
 HELP = "redirect the gaze in a face image"
 
 
 METHODS = ("livegaze", "gazenerf")
+# flags that only a LiveGaze run uses, and only a GazeNeRF run uses (None: not given); a GazeNeRF
+# run refuses --image itself, saying what it takes instead
+LIVEGAZE_FLAGS = {"camera_yaw": "--camera-yaw", "camera_pitch": "--camera-pitch", "depth_out": "--depth-out"}
+GAZENERF_FLAGS = {"h5": "--h5", "fit_steps": "--fit-steps"}
 
 
 def add_arguments(parser):
@@ -33,21 +46,28 @@ def add_arguments(parser):
                         help="the run's method (default: read from the run); a mismatch is an error")
     parser.add_argument(
         "--image",
-        help="normalized face crop (PNG/JPEG, RGB); default: the first held-out face of the run's "
-        "SynthGaze test split (a quick look at a trained model)",
+        help="LiveGaze: normalized face crop at the model's resolution (PNG/JPEG; 8- or 16-bit, RGB or "
+        "grayscale; opaque alpha is dropped, transparency refused); default: the first held-out face "
+        "of the run's SynthGaze test split (a quick look at a trained model)",
     )
-    parser.add_argument("--gaze", help="target gaze PITCH,YAW in radians (head frame)")
-    parser.add_argument("--camera-yaw", type=float, default=0.0, help="camera yaw in radians (default 0: frontal)")
-    parser.add_argument("--camera-pitch", type=float, default=0.0, help="camera pitch in radians")
-    parser.add_argument("--out", help="output PNG of the redirected image")
-    parser.add_argument("--depth-out", help="also write the rendered depth as a grey PNG")
-    parser.add_argument("--sweep", help="output PNG of a gaze x view grid")
-    parser.add_argument("--sweep-gaze", default="-0.4,-0.2,0,0.2,0.4", help="gaze yaws (radians) of the sweep")
-    parser.add_argument("--sweep-views", default="-0.35,0,0.35", help="camera yaws (radians) of the sweep")
+    parser.add_argument("--gaze", help=f"target gaze PITCH,YAW in radians (head frame), |pitch| <= {PITCH_LIMIT} "
+                        f"(pi/2), |yaw| <= {YAW_LIMIT} (pi); write it as --gaze=-0.1,0.2 when it starts with -")
+    parser.add_argument("--camera-yaw", help=f"LiveGaze: camera yaw in radians, |yaw| <= {YAW_LIMIT} "
+                        "(default 0: frontal)")
+    parser.add_argument("--camera-pitch", help=f"LiveGaze: camera pitch in radians, |pitch| <= {PITCH_LIMIT} "
+                        "(default 0)")
+    parser.add_argument("--out", help="output image (.png) of the redirected face; missing folders are created")
+    parser.add_argument("--depth-out", help="LiveGaze, with --out: also write the rendered depth as a grey image")
+    parser.add_argument("--sweep", help="output image (.png) of a gaze x view grid")
+    parser.add_argument("--sweep-gaze", default="-0.4,-0.2,0,0.2,0.4",
+                        help=f"gaze yaws of the sweep (radians, each |yaw| <= {YAW_LIMIT})")
+    parser.add_argument("--sweep-views", default="-0.35,0,0.35",
+                        help=f"LiveGaze: camera yaws of the sweep (radians, each |yaw| <= {YAW_LIMIT})")
     parser.add_argument("--h5", help="GazeNeRF: a per-subject h5 file (reference layout) to take the input from")
     parser.add_argument("--index", type=int, default=0,
-                        help="GazeNeRF: input record index in --h5, or in the run's held-out split")
-    parser.add_argument("--fit-steps", type=int, help="GazeNeRF: fitting steps (default: the run's fit.num_steps)")
+                        help="GazeNeRF: input record index (>= 0) in --h5, or in the run's held-out split")
+    parser.add_argument("--fit-steps", type=int,
+                        help="GazeNeRF: fitting steps, >= 1 (default: the run's fit.num_steps)")
 
 
 def run_method(config, workdir):
@@ -58,56 +78,32 @@ def run_method(config, workdir):
     return method
 
 
-def _floats(text, what, count=None):
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise UsageError(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if count is not None and len(values) != count:
-        raise UsageError(f"{what} needs {count} numbers, got {len(values)} in {text!r}")
-    return values
-
-
 def read_face(path, resolution):
     """An RGB face crop as float32 (R, R, 3) in [0, 1]; UsageError names what is wrong."""
-    import numpy as np  # noqa: PLC0415
-    from PIL import Image  # noqa: PLC0415
-
-    if not pathlib.Path(path).is_file():
-        raise UsageError(f"no such image: {path}")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode, size, pixels = im.mode, im.size, np.asarray(im)
-    except OSError as e:
-        raise UsageError(f"cannot read image {path}: {e}") from None
-    if mode != "RGB":
-        raise UsageError(f"{path} is {mode} ({len(im.getbands())} channels); expected an RGB image")
-    if size != (resolution, resolution):
-        raise UsageError(
-            f"{path} is {size[0]}x{size[1]}; this model takes {resolution}x{resolution} normalized face crops"
-        )
-    return pixels.astype(np.float32) / 255.0
+    face = read_rgb(path)
+    if face.shape[:2] != (resolution, resolution):
+        raise UsageError(f"{path} is {face.shape[1]}x{face.shape[0]}; this model takes "
+                         f"{resolution}x{resolution} normalized face crops")
+    return face
 
 
 def held_out_face(config):
     """The first record of the run's evaluation split, float32 (R, R, 3) in [0, 1]."""
     from gazejax.data.pipeline import open_source, to_float  # noqa: PLC0415
 
-    source, _ = open_source(config.data, config.data.eval_split)
-    record = to_float(source[0])
-    print(f"no --image given: using the first held-out face of the {config.data.eval_split} split")
-    return record["image"]
-
-
-def _save(path, image):
-    import numpy as np  # noqa: PLC0415
-    from PIL import Image  # noqa: PLC0415
-
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray((np.clip(image, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)).save(path)
-    print(f"wrote {path}")
+    split = config.data.eval_split
+    try:
+        source, _ = open_source(config.data, split)
+        face = to_float(source[0])["image"]
+    except (OSError, ValueError, IndexError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"no --image given, and the run's {split} split cannot be read: {reason}") from None
+    r = config.model.output_resolution
+    if face.shape[:2] != (r, r):
+        raise UsageError(f"no --image given, and the run's {split} faces are {face.shape[1]}x{face.shape[0]}, "
+                         f"not the model's {r}x{r}; give --image")
+    print(f"no --image given: using the first held-out face of the {split} split")
+    return face
 
 
 def sweep_grid(redirector, face, gaze_yaws, view_yaws):
@@ -132,52 +128,86 @@ def sweep_grid(redirector, face, gaze_yaws, view_yaws):
     return np.concatenate(rows, axis=0)
 
 
-def run(args):
+def _request(args):
+    """The command line checked before the run is touched.
+
+    Returns ``(gaze or None, gaze_yaws, view_yaws, (camera_yaw, camera_pitch))``.
+    """
     if not (args.out or args.sweep):
         raise UsageError("nothing to do: give --out (with --gaze) and/or --sweep")
     if args.out and not args.gaze:
         raise UsageError("--out needs --gaze PITCH,YAW")
-    gaze = _floats(args.gaze, "--gaze", 2) if args.gaze else None
-    gaze_yaws = _floats(args.sweep_gaze, "--sweep-gaze")
-    view_yaws = _floats(args.sweep_views, "--sweep-views")
+    if args.depth_out and not args.out:
+        raise UsageError("--depth-out needs --out (the depth is of the redirected face)")
+    gaze = parse_angles(args.gaze, "--gaze", GAZE_LIMITS, GAZE_NAMES) if args.gaze else None
+    gaze_yaws = parse_angles(args.sweep_gaze, "--sweep-gaze", YAW_LIMIT)
+    view_yaws = parse_angles(args.sweep_views, "--sweep-views", YAW_LIMIT)
+    camera_yaw, = parse_angles(args.camera_yaw or 0.0, "--camera-yaw", (YAW_LIMIT,))
+    camera_pitch, = parse_angles(args.camera_pitch or 0.0, "--camera-pitch", (PITCH_LIMIT,))
+    if args.index < 0:
+        raise UsageError(f"--index must be 0 or more, got {args.index}")
+    if args.fit_steps is not None and args.fit_steps < 1:
+        raise UsageError(f"--fit-steps must be at least 1, got {args.fit_steps}")
+    for flag in ("--out", "--depth-out", "--sweep"):
+        path = getattr(args, flag[2:].replace("-", "_"))
+        if path:
+            check_image_destination(path, flag)
+    return gaze, gaze_yaws, view_yaws, (camera_yaw, camera_pitch)
 
-    import numpy as np  # noqa: PLC0415
 
-    from gazejax.geometry import camera_label  # noqa: PLC0415
-    from gazejax.methods.livegaze.inference import Redirector  # noqa: PLC0415
-    from gazejax.run_loading import load_run_config  # noqa: PLC0415
+def _run_config(args):
+    """The run's config and method, read without restoring anything."""
+    from gazejax.run_loading import RunError, load_run_config  # noqa: PLC0415
 
     if not pathlib.Path(args.checkpoint).exists():
         raise UsageError(f"no such run directory or bundle: {args.checkpoint}")
     try:
         config = load_run_config(args.checkpoint)
-    except ValueError as e:
+    except RunError as e:
         raise UsageError(str(e)) from None
     method = run_method(config, args.checkpoint)
     if args.method and args.method != method:
         raise UsageError(f"--method {args.method}, but {args.checkpoint} is a {method} run")
+    others = GAZENERF_FLAGS if method == "livegaze" else LIVEGAZE_FLAGS
+    given = [flag for name, flag in others.items() if getattr(args, name) is not None]
+    if given:
+        raise UsageError(f"{args.checkpoint} is a {method} run, which takes no {', '.join(given)}")
+    return config, method
+
+
+def run(args):
+    gaze, gaze_yaws, view_yaws, (camera_yaw, camera_pitch) = _request(args)
+    config, method = _run_config(args)
     if method == "gazenerf":
         from gazejax.commands import redirect_gazenerf  # noqa: PLC0415
 
-        return redirect_gazenerf.run(args, config, gaze, gaze_yaws, _save) or 0
-    try:
-        # checked before the (slower) restore, so a bad image fails fast
-        if args.image:
-            face = read_face(args.image, config.model.output_resolution)
-        else:
-            face = held_out_face(config)
-        redirector = Redirector.from_workdir(args.checkpoint)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    if args.out:
-        camera = np.asarray(camera_label(np.float32(args.camera_yaw), np.float32(args.camera_pitch)))[None]
-        out = redirector(face[None], np.array([gaze], np.float32), camera)
-        _save(args.out, out["image"][0])
-        if args.depth_out:
-            from gazejax.methods.livegaze.training import depth_to_rgb  # noqa: PLC0415
+        return redirect_gazenerf.run(args, config, gaze, gaze_yaws) or 0
 
+    import numpy as np  # noqa: PLC0415
+
+    from gazejax.geometry import camera_label  # noqa: PLC0415
+    from gazejax.methods.livegaze.inference import Redirector  # noqa: PLC0415
+    from gazejax.methods.livegaze.training import depth_to_rgb  # noqa: PLC0415
+
+    # checked before the (slower) restore, so a bad image fails fast
+    face = read_face(args.image, config.model.output_resolution) if args.image else held_out_face(config)
+    try:
+        redirector = Redirector.from_workdir(args.checkpoint)
+    except ValueError as e:  # RunError: no checkpoint
+        raise UsageError(str(e)) from None
+    outputs, written = {}, {}
+    if args.out:
+        camera = np.asarray(camera_label(np.float32(camera_yaw), np.float32(camera_pitch)))[None]
+        out = redirector(face[None], np.array([gaze], np.float32), camera)
+        outputs.update(image=out["image"], raw_image=out["image_raw"], depth=out["depth"])
+        written[args.out] = out["image"][0]
+        if args.depth_out:
             m = redirector.config.model
-            _save(args.depth_out, np.asarray(depth_to_rgb(out["depth"], redirector.resolution, m.ray_start, m.ray_end))[0])
+            written[args.depth_out] = np.asarray(
+                depth_to_rgb(out["depth"], redirector.resolution, m.ray_start, m.ray_end))[0]
     if args.sweep:
-        _save(args.sweep, sweep_grid(redirector, face, gaze_yaws, view_yaws))
+        outputs["sweep"] = written[args.sweep] = sweep_grid(redirector, face, gaze_yaws, view_yaws)
+    check_finite("LiveGaze's output", **outputs)
+    for path, image in written.items():
+        write_image(path, image)
     return 0

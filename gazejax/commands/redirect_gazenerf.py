@@ -13,30 +13,48 @@ every requested gaze is rendered from the same fitted subject.
 import numpy as np
 
 from gazejax.cli import UsageError
+from gazejax.commands.outputs import check_finite, write_image
+
+
+def _source(config, h5):
+    """The records to take the input from, and how to name them."""
+    from gazejax.data.pipeline import open_source  # noqa: PLC0415
+
+    if h5:
+        from gazejax.data.gazenerf_h5 import GazeNeRFH5Source  # noqa: PLC0415
+
+        try:
+            return GazeNeRFH5Source([h5]), h5
+        except ValueError as e:  # a missing file or key, inconsistent shapes
+            raise UsageError(str(e)) from None
+        except OSError as e:  # h5py: not an HDF5 file, unreadable
+            raise UsageError(f"--h5 {h5} is not a readable HDF5 file: {e}") from None
+    split = config.data.eval_split
+    try:
+        return open_source(config.data, split)[0], f"the run's {split} split"
+    except (OSError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"the run's {split} split cannot be read: {reason}") from None
 
 
 def _record(config, args):
-    from gazejax.data.pipeline import open_source, to_float  # noqa: PLC0415
+    from gazejax.data.pipeline import to_float  # noqa: PLC0415
 
-    if args.h5:
-        from gazejax.data.gazenerf_h5 import GazeNeRFH5Source  # noqa: PLC0415
-
-        source, where = GazeNeRFH5Source([args.h5]), args.h5
-    else:
-        source, _ = open_source(config.data, config.data.eval_split)
-        where = f"the run's {config.data.eval_split} split"
+    source, where = _source(config, args.h5)
     if not 0 <= args.index < len(source):
         raise UsageError(f"--index {args.index} is out of range: {where} has {len(source)} records")
     print(f"input: record {args.index} of {where}")
-    record = to_float(source[args.index])
+    try:
+        record = to_float(source[args.index])
+    except (OSError, KeyError, ValueError) as e:  # a damaged record inside a valid file
+        raise UsageError(f"record {args.index} of {where} cannot be read: {e}") from None
     return {k: np.asarray(v)[None] for k, v in record.items()}
 
 
-def run(args, config, gaze, gaze_yaws, save):
-    """The ``--method gazenerf`` branch of ``gazejax redirect``.
+def run(args, config, gaze, gaze_yaws):
+    """The GazeNeRF branch of ``gazejax redirect``, after its command line was checked.
 
-    ``gaze`` (pitch, yaw) for ``--out`` (or None), ``gaze_yaws`` for
-    ``--sweep``; ``save(path, image)`` writes a PNG.
+    ``gaze`` (pitch, yaw) for ``--out`` (or None), ``gaze_yaws`` for ``--sweep``.
     """
     if args.image:
         raise UsageError("GazeNeRF needs codes, masks and a camera with the image: give --h5 FILE "
@@ -48,11 +66,13 @@ def run(args, config, gaze, gaze_yaws, save):
     try:
         images, losses = redirect_record(args.checkpoint, record, np.array(targets, np.float32),
                                          fit_steps=args.fit_steps)
-    except ValueError as e:
+    except ValueError as e:  # RunError, or a record that does not fit the run's config
         raise UsageError(str(e)) from None
+    check_finite("GazeNeRF's output", image=images, fit_loss=losses)
     print(f"fitted {len(losses)} steps: loss {losses[0]:.4g} -> {losses[-1]:.4g}")
     if args.out:
-        save(args.out, images[0])
+        write_image(args.out, images[0])
         images = images[1:]
     if args.sweep:
-        save(args.sweep, np.concatenate([record["image"][0], *images], axis=1))
+        write_image(args.sweep, np.concatenate([record["image"][0], *images], axis=1))
+    return 0

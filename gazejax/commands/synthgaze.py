@@ -1,9 +1,9 @@
 """``gazejax synthgaze``: build the SynthGaze TFDS dataset and/or a preview sheet."""
 
-import os
 import pathlib
 
 from gazejax.cli import UsageError
+from gazejax.commands.outputs import check_directory_destination, check_image_destination
 
 HELP = "build the SynthGaze dataset (and a preview contact sheet)"
 PREVIEW_ROWS = 4
@@ -11,7 +11,7 @@ PREVIEW_MAX_RESOLUTION = 128
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", help="TFDS data_dir to write the dataset into")
+    parser.add_argument("--out", help="TFDS data_dir to write the dataset into (created if missing)")
     parser.add_argument(
         "--config",
         help="a predefined config (r64_tiny, r128_small, r128, r512); overrides the sizes",
@@ -29,17 +29,8 @@ def add_arguments(parser):
     )
     parser.add_argument("--seed", type=int, default=0, help="all randomness derives from this")
     parser.add_argument(
-        "--preview", help="also write a contact sheet PNG (rows identities, columns sweeps)"
+        "--preview", help="also write a contact sheet image (.png; rows identities, columns sweeps)"
     )
-
-
-def _writable_dir(path, flag):
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"{flag} {path} is not writable: {e.strerror}") from None
-    if not path.is_dir() or not os.access(path, os.W_OK):
-        raise UsageError(f"{flag} {path} is not a writable directory")
 
 
 def _settings(args):
@@ -81,19 +72,21 @@ def run(args):
     settings = _settings(args)
     resolution, identities, frames, views, test, seed = settings
     if args.out:
-        _writable_dir(pathlib.Path(args.out), "--out")
+        check_directory_destination(args.out, "--out")
     if args.preview:
-        _writable_dir(pathlib.Path(args.preview).resolve().parent, "--preview's folder")
+        check_image_destination(args.preview, "--preview")
 
     if args.preview:
         from gazejax.data.synthgaze.contact_sheet import save_contact_sheet
 
+        pathlib.Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
         rows = list(range(min(identities, PREVIEW_ROWS)))
         save_contact_sheet(args.preview, seed, rows, min(resolution, PREVIEW_MAX_RESOLUTION))
         print(f"wrote {args.preview}")
     if args.out:
         from gazejax.data import synthgaze_tfds
 
+        pathlib.Path(args.out).mkdir(parents=True, exist_ok=True)
         name = synthgaze_tfds.build(args.out, resolution, identities, frames, views, seed, test)
         print(f"built synthgaze/{name} in {args.out}")
     return 0

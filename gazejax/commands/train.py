@@ -1,6 +1,14 @@
-"""``gazejax train --config F[:variant[,key=value...]] --workdir D [--config.a.b=value ...]``."""
+"""``gazejax train --config F[:variant[,key=value...]] --workdir D [--config.a.b=value ...]``.
 
-from gazejax.cli import UsageError
+Exits ``EXIT_OK`` at ``num_steps``; ``EXIT_INTERRUPTED`` when SIGTERM/SIGINT
+stopped it after a checkpoint (rerun the same command to resume);
+``EXIT_FAILED`` when training diverged (nothing non-finite was saved);
+``EXIT_USAGE`` for bad input, found before any work (:mod:`gazejax.cli`).
+"""
+
+import pathlib
+
+from gazejax.cli import EXIT_INTERRUPTED, CommandFailed, UsageError
 
 HELP = "train a model from an ml_collections config"
 
@@ -42,15 +50,37 @@ def start(args):
         raise UsageError(str(e)) from None
 
 
+def check_run_method(workdir, config, required):
+    """Checks that ``workdir`` holds a run of ``config.method`` (or, unless ``required``, no run yet).
+
+    Raises UsageError, one line naming the run's method, up front: restoring
+    another method's checkpoint would fail later with orbax's tree diff.
+    """
+    from gazejax.run_loading import RunError, load_run_config
+    from gazejax.train.method import method_name
+
+    if not required and not (pathlib.Path(workdir) / "config.json").exists():
+        return
+    try:
+        load_run_config(workdir, method=method_name(config.method))
+    except RunError as e:
+        raise UsageError(str(e)) from None
+
+
 def run(args):
     config = start(args)
     from gazejax.train import trainer
     from gazejax.train.metrics_log import NonFiniteLossError
+    from gazejax.train.stop_signal import TrainingInterrupted
 
+    check_run_method(args.workdir, config, required=False)
     try:
         state = trainer.train(config, args.workdir)
+    except TrainingInterrupted as e:
+        print(e)
+        return EXIT_INTERRUPTED
     except NonFiniteLossError as e:
-        raise UsageError(f"training stopped: {e}") from None
+        raise CommandFailed(f"training diverged: {e}") from None
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(f"finished at step {int(state.step)}; workdir {args.workdir}")

@@ -38,7 +38,7 @@ def convert_state_dict(state_dict, model, shape_dim, appearance_dim):
 
     Raises:
       gazejax.convert.ConversionError naming every missing, unexpected or
-      mis-shaped key.
+      mis-shaped key, or the tensors holding NaN or inf.
     """
     squeezed = {
         k: (v[:, :, 0, 0] if v.ndim == 4 and v.shape[2:] == (1, 1) else v)
@@ -52,5 +52,7 @@ def convert_state_dict(state_dict, model, shape_dim, appearance_dim):
     if bg is None or tuple(bg.shape) != expected:
         got = "missing" if bg is None else f"{tuple(bg.shape)}"
         raise ConversionError(f"checkpoint does not match GazeNeRF: {_BG_KEY} is {got}, expected {expected}")
+    if not np.isfinite(bg).all():
+        raise ConversionError(f"checkpoint of GazeNeRF has weights that are not finite: {_BG_KEY} holds NaN or inf")
     variables["params"]["bg_featmap"] = np.asarray(bg, np.float32).transpose(0, 2, 3, 1)
     return variables

@@ -1,11 +1,18 @@
 """Reading PyTorch checkpoint files into flat ``{key: numpy array}`` dicts."""
 
 import pathlib
+import pickle
+import warnings
+import zipfile
 
 # Wrappers that training scripts put around the state_dict (GazeNeRF's
 # ``*.pth.tar`` use ``model_state``; many others ``state_dict``).
 _WRAPPER_KEYS = ("model_state", "state_dict")
 _DATA_PARALLEL_PREFIX = "module."
+# torch.save writes a zip archive (since PyTorch 1.6) or, in its legacy format, a pickle
+_PICKLE_START = pickle.PROTO
+# how torch.load(weights_only=True) starts its message when the file holds more than tensors
+_WEIGHTS_ONLY_REFUSAL = "Weights only load failed"
 
 
 class ConversionError(ValueError):
@@ -18,14 +25,27 @@ def read_state_dict(path):
     Only tensors are read (``torch.load(weights_only=True)``: no arbitrary
     pickled code runs).
     """
-    import torch  # noqa: PLC0415 -- optional dependency, needed only here
-
     path = pathlib.Path(path)
     if not path.is_file():
         raise ConversionError(f"no such checkpoint file: {path}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        import torch  # noqa: PLC0415 -- optional dependency, needed only here
+    except ImportError:
+        raise ConversionError("reading PyTorch checkpoints needs PyTorch: pip install 'gazejax[torch]'") from None
+    with path.open("rb") as f:
+        start = f.read(1)
+    if start != _PICKLE_START and not zipfile.is_zipfile(path):
+        raise ConversionError(f"{path} is not a readable PyTorch checkpoint: neither a zip archive nor a "
+                              "pickle, the two formats torch.save writes")
+    try:
+        # torch warns about the pickle protocol before refusing a foreign pickle; the refusal says enough
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for a bad file
+        if _WEIGHTS_ONLY_REFUSAL in str(e):  # classes, numpy arrays, a whole model: code could run
+            raise ConversionError(f"{path} holds Python objects besides tensors (a whole pickled model?), "
+                                  "which are not loaded, for safety; save its state_dict() instead") from None
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConversionError(f"{path} is not a readable PyTorch checkpoint: {first_line}") from e
     for key in _WRAPPER_KEYS:

@@ -17,7 +17,9 @@ num_batches_tracked        dropped
 
 Everything is checked against the abstract variables of the Flax network
 (``jax.eval_shape`` of its init): missing, unexpected and mis-shaped entries
-are reported together in one :class:`ConversionError`.
+are reported together in one :class:`ConversionError`. Weights that are not
+finite are refused too: a NaN or inf would only show up much later, as a
+NaN gaze or loss.
 """
 
 import re
@@ -64,7 +66,7 @@ def map_state_dict(state_dict, module_path, abstract, ignored=(), what="the netw
       has) of float32 numpy arrays.
     """
     target = flax.traverse_util.flatten_dict(abstract)
-    flat, unexpected, mismatched, mismatched_paths = {}, [], [], set()
+    flat, unexpected, mismatched, mismatched_paths, not_finite = {}, [], [], set(), []
     for key, value in state_dict.items():
         prefix, _, name = key.rpartition(".")
         if name == "num_batches_tracked" or any(re.fullmatch(p, key) for p in ignored):
@@ -82,6 +84,8 @@ def map_state_dict(state_dict, module_path, abstract, ignored=(), what="the netw
             mismatched_paths.add(path)
             continue
         flat[path] = np.asarray(to_flax(value), dtype=np.float32)
+        if not np.isfinite(flat[path]).all():
+            not_finite.append(key)
     # A mis-shaped entry is reported once, as a mismatch, not also as missing.
     missing = ["/".join(p) for p in target if p not in flat and p not in mismatched_paths]
     problems = [
@@ -92,6 +96,9 @@ def map_state_dict(state_dict, module_path, abstract, ignored=(), what="the netw
     problems = [p for p in problems if p]
     if problems:
         raise ConversionError(f"checkpoint does not match {what}: " + "; ".join(problems))
+    if not_finite:
+        raise ConversionError(f"checkpoint of {what} has weights that are not finite: "
+                              + _listing("tensor(s) holding NaN or inf", not_finite))
     return flax.traverse_util.unflatten_dict(flat)
 
 

@@ -38,6 +38,7 @@ class SynthGazeConfig(tfds.core.BuilderConfig):
     views: int = 2
     test_identities: int = 1
     seed: int = 0
+    one_light: bool = False  # every frame of an identity lit as its frame 0
 
 
 def _config(name, resolution, identities, frames, views, test_identities, description):
@@ -58,12 +59,13 @@ PREDEFINED = [
     _config("r128", 128, 200, 20, 9, 20, "128^2, 200 identities x 20 frames x 9 views"),
     _config("r512", 512, 200, 20, 9, 20, "512^2, 200 identities x 20 frames x 9 views"),
 ]
-_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)$")
+_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)(_onelight)?$")
 
 
-def custom_name(resolution, identities, frames, views, test_identities, seed):
-    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0``."""
-    return f"r{resolution}_i{identities}_f{frames}_v{views}_t{test_identities}_s{seed}"
+def custom_name(resolution, identities, frames, views, test_identities, seed, one_light=False):
+    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0[_onelight]``."""
+    name = f"r{resolution}_i{identities}_f{frames}_v{views}_t{test_identities}_s{seed}"
+    return name + ("_onelight" if one_light else "")
 
 
 def config_for_name(name):
@@ -76,9 +78,9 @@ def config_for_name(name):
         known = ", ".join(c.name for c in PREDEFINED)
         raise ValueError(
             f"unknown synthgaze config {name!r}: use one of {known} "
-            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>"
+            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>[_onelight]"
         )
-    r, n, f, v, t, s = (int(g) for g in match.groups())
+    r, n, f, v, t, s = (int(g) for g in match.groups()[:6])
     return SynthGazeConfig(
         name=name,
         description="custom",
@@ -88,6 +90,7 @@ def config_for_name(name):
         views=v,
         test_identities=t,
         seed=s,
+        one_light=match.group(7) is not None,
     )
 
 
@@ -179,7 +182,7 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
         with tqdm.tqdm(total=len(grid), desc="synthgaze", unit="img") as bar:
             for start in range(0, len(grid), batch):
                 ids = grid[start : start + batch]
-                out = sample.records(c.seed, ids[:, 0], ids[:, 1], ids[:, 2], c.resolution)
+                out = sample.records(c.seed, ids[:, 0], ids[:, 1], ids[:, 2], c.resolution, c.one_light)
                 out.pop("iris_mask")
                 for i, (identity, frame, view) in enumerate(ids):
                     key = f"{identity:06d}_{frame:05d}_{view:03d}"
@@ -187,21 +190,22 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
                 bar.update(len(ids))
 
 
-def build(data_dir, resolution, identities, frames, views, seed=0, test_identities=None):
+def build(data_dir, resolution, identities, frames, views, seed=0, test_identities=None, one_light=False):
     """Renders and writes a SynthGaze dataset; returns its config name.
 
-    ``test_identities`` defaults to a fifth of the identities (at least 1).
+    ``test_identities`` defaults to a fifth of the identities (at least 1);
+    ``one_light`` lights every frame of an identity as its frame 0.
     A setting equal to a predefined config reuses that config's name.
     """
     if test_identities is None:
         test_identities = max(1, identities // 5)
-    name = custom_name(resolution, identities, frames, views, test_identities, seed)
+    name = custom_name(resolution, identities, frames, views, test_identities, seed, one_light)
     config = config_for_name(name)
     check_config(config)
     for predefined in PREDEFINED:
         if all(
             getattr(predefined, f) == getattr(config, f)
-            for f in ("resolution", "identities", "frames", "views", "test_identities", "seed")
+            for f in ("resolution", "identities", "frames", "views", "test_identities", "seed", "one_light")
         ):
             config = predefined
     builder = SynthGaze(data_dir=str(data_dir), config=config, file_format="array_record")

@@ -5,7 +5,11 @@
 - :mod:`~gazejax.train.config_loading`: ``load_config("configs/x.py:variant[,key=value]", overrides)``
   and the standard config fields; :mod:`~gazejax.train.config_args` parses the variant argument.
 - :mod:`~gazejax.train.sharding`: mesh, shardings, global batches, ``jax.distributed``.
-- :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume).
+- :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume; only
+  finite states are saved, each with checksums verified on restore, falling back to the newest
+  intact one).
+- :mod:`~gazejax.train.config_checks`: ranges of the standard fields, checked before any work;
+  :mod:`~gazejax.train.workdir_lock`: one trainer per workdir.
 - :mod:`~gazejax.train.metrics_log` (JSON lines + TensorBoard events),
   :mod:`~gazejax.train.sample_grid`, :mod:`~gazejax.train.stop_signal`: observability.
 - the methods themselves live in ``gazejax/methods/<name>/``, each exposing ``METHOD``.

@@ -60,6 +60,9 @@ Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
                       and in `gazejax evaluate`)
 
 Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
+The trainer checks the ranges (counts >= 1, ``sample_every`` and
+``eval.num_batches`` >= 0, every number finite, learning rates >= 0) before
+any work: :mod:`gazejax.train.config_checks`.
 """
 
 import pathlib

@@ -2,7 +2,9 @@
 
 import json
 import math
+import os
 import pathlib
+import time
 
 from tensorboardX import SummaryWriter
 
@@ -36,7 +38,10 @@ class MetricsLog:
         if enabled:
             workdir = pathlib.Path(workdir)
             self._jsonl = open(workdir / "metrics.jsonl", "a")
-            self._events = SummaryWriter(str(workdir / "tensorboard"))
+            # tensorboardX names files by the second and host: a resumed run starting within the same
+            # second would overwrite the previous run's events without a suffix of its own
+            self._events = SummaryWriter(str(workdir / "tensorboard"),
+                                         filename_suffix=f".{os.getpid()}.{time.time_ns()}")
 
     def write(self, step, metrics, split="train"):
         if not self.enabled:

@@ -1,7 +1,21 @@
-"""Turns SIGTERM/SIGINT into a flag, so the trainer can checkpoint and exit cleanly."""
+"""Turns SIGTERM/SIGINT into a flag, so the trainer can checkpoint and exit cleanly.
+
+A run stopped this way is not finished: the trainer raises
+:class:`TrainingInterrupted` after its checkpoint, and ``gazejax train`` exits
+with its own code (``EXIT_INTERRUPTED`` in :mod:`gazejax.cli`) so that a
+scheduler can tell preemption from completion.
+"""
 
 import signal
 import threading
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on SIGTERM/SIGINT at ``step`` after saving a checkpoint; a rerun resumes."""
+
+    def __init__(self, step):
+        super().__init__(f"stopped at step {step}; checkpoint saved, rerun to resume")
+        self.step = step
 
 
 class StopSignal:

@@ -12,13 +12,22 @@ A method plugs in through ``config.method`` (a module exposing ``METHOD``, see
   trainer increments it;
 - data: global batch ``s`` is a pure function of (data seed, s), so resuming
   restores the data position exactly;
+- before any work: the config's ranges (:mod:`gazejax.train.config_checks`),
+  then the workdir: a writable directory, locked for this trainer
+  (:mod:`gazejax.train.workdir_lock`; a second trainer is refused at once);
 - every ``log_every`` steps: metrics to ``metrics.jsonl`` + TensorBoard events
   (process 0), tqdm postfix, NaN/inf guard naming the step and term;
 - every ``sample_every`` steps: ``METHOD.sample_images`` -> ``samples/step_<s>.png``;
 - every ``checkpoint_every`` steps, at the end, and on SIGTERM/SIGINT (after the
   current step): orbax checkpoint; with ``eval_step``, ``eval.num_batches`` eval
   batches are averaged first and logged as split ``eval`` (and used for
-  ``best_metric``). A rerun with the same workdir resumes from the last one.
+  ``best_metric``). The step's training metrics and the whole state are
+  checked finite first: a diverged run stops with :class:`NonFiniteLossError`
+  and saves nothing, so its newest checkpoint is the last finite one.
+- resuming: a rerun with the same workdir restores the newest intact
+  checkpoint; newer ones that are unreadable or corrupted are reported and
+  moved to ``workdir/unreadable_checkpoints`` (:mod:`gazejax.train.checkpointing`).
+- SIGTERM/SIGINT: after that checkpoint, :class:`TrainingInterrupted`.
 """
 
 import dataclasses
@@ -33,10 +42,13 @@ from jax.experimental import multihost_utils
 
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.train import checkpointing, sharding
+from gazejax.train.config_checks import check_config
+from gazejax.train.config_loading import ConfigError
 from gazejax.train.method import load_method, method_name
-from gazejax.train.metrics_log import MetricsLog, check_finite
+from gazejax.train.metrics_log import MetricsLog, NonFiniteLossError, check_finite
 from gazejax.train.sample_grid import save_grid
-from gazejax.train.stop_signal import StopSignal
+from gazejax.train.stop_signal import StopSignal, TrainingInterrupted
+from gazejax.train.workdir_lock import WorkdirLock
 
 
 @dataclasses.dataclass
@@ -68,20 +80,32 @@ class _Run:
             process_index=jax.process_index(), process_count=jax.process_count(),
         )
 
-    def restore(self, step):
+    @property
+    def abstract_key(self):
         repl = sharding.replicated(self.mesh)
-        abstract_rng = jax.ShapeDtypeStruct(self.step_key.shape, self.step_key.dtype, sharding=repl)
-        return self.checkpoints.restore(self.abstract_state, abstract_rng, step)
+        return jax.ShapeDtypeStruct(self.step_key.shape, self.step_key.dtype, sharding=repl)
+
+    def restore(self, step):
+        """``(state, step_key, data_step)`` of checkpoint ``step``."""
+        return self.checkpoints.restore(self.abstract_state, self.abstract_key, step)
+
+    def restore_newest(self):
+        """``(step, (state, step_key, data_step))`` of the newest intact checkpoint, or None."""
+        return self.checkpoints.restore_newest(self.abstract_state, self.abstract_key)
 
 
-def _setup(config, workdir):
+def _setup(config, workdir, read_only=False):
     method = load_method(config.method)
     sharding.local_batch_size(config.batch_size)  # validates divisibility early
     mesh = sharding.make_mesh()
-    data = pipeline_lib.make_pipeline(
-        config.data, config.data.split, global_batch_size=config.batch_size, seed=config.seed,
-        process_index=jax.process_index(), process_count=jax.process_count(),
-    )
+    try:
+        data = pipeline_lib.make_pipeline(
+            config.data, config.data.split, global_batch_size=config.batch_size, seed=config.seed,
+            process_index=jax.process_index(), process_count=jax.process_count(),
+        )
+    except OSError as e:  # data.dir not writable where the dataset or its index is written
+        why = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
+        raise ConfigError(f"cannot prepare the data in data.dir {config.data.dir!r}: {why}") from None
     init_key, step_key = jax.random.split(jax.random.PRNGKey(config.seed))
     example = sharding.global_batch(mesh, data.local_batch(0))
     abstract = jax.eval_shape(functools.partial(method.init, config), init_key, example)
@@ -91,7 +115,7 @@ def _setup(config, workdir):
         lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, state_sharding
     )
     checkpoints = checkpointing.Checkpoints(
-        workdir, config.keep_checkpoints, config.best_metric, config.best_mode
+        workdir, config.keep_checkpoints, config.best_metric, config.best_mode, read_only=read_only
     )
     return _Run(
         config, method, mesh, data, abstract, state_sharding, checkpoints, init_key, step_key
@@ -144,23 +168,48 @@ def train(config, workdir, progress=True):
     """Trains ``config`` in ``workdir`` (resuming from its checkpoints); returns the state.
 
     Raises:
-      NonFiniteLossError: a logged metric became NaN/inf.
-      ValueError: bad configuration (batch size, method, data).
+      NonFiniteLossError: training diverged (a metric or the state became
+        NaN/inf); nothing non-finite was saved. The message names the step,
+        the term and the newest checkpoint.
+      TrainingInterrupted: SIGTERM/SIGINT; a checkpoint was saved, a rerun resumes.
+      ValueError: bad input, before any work: the config
+        (:class:`~gazejax.train.config_loading.ConfigError`), the workdir
+        (:class:`~gazejax.train.workdir_lock.WorkdirError`: a file, not
+        writable, or in use by another trainer), no intact checkpoint to resume
+        from (:class:`~gazejax.train.checkpointing.CheckpointError`) or one of
+        another model (:class:`~gazejax.train.checkpointing.CheckpointMismatchError`).
     """
+    check_config(config)
     workdir = pathlib.Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    with WorkdirLock(workdir, jax.process_index()):
+        return _train(config, workdir, progress)
+
+
+def _train(config, workdir, progress):
     run = _setup(config, workdir)
-    method, mesh = run.method, run.mesh
+    try:
+        return _train_steps(run, workdir, progress)
+    except NonFiniteLossError as e:
+        newest = run.checkpoints.latest_step()
+        saved = "no checkpoint saved" if newest is None else f"the newest checkpoint is step {newest}"
+        raise type(e)(f"{e}; {saved}") from None
+    finally:
+        run.checkpoints.close()
+
+
+def _train_steps(run, workdir, progress):
+    """Restores or initialises the state, then trains it up to ``num_steps``; returns it."""
+    config, method, mesh = run.config, run.method, run.mesh
     repl = sharding.replicated(mesh)
     batch_sharding = sharding.data_sharding(mesh)
 
-    latest = run.checkpoints.latest_step()
-    if latest is None:
+    newest = run.restore_newest()
+    if newest is None:
         init = jax.jit(functools.partial(method.init, config), out_shardings=run.state_sharding)
         state = init(run.init_key, run.global_batch(run.data, 0))
         step_key, data_step = jax.device_put(run.step_key, repl), 0
     else:
-        state, step_key, data_step = run.restore(latest)
+        state, step_key, data_step = newest[1]
 
     compiled_steps = {}
 
@@ -207,32 +256,33 @@ def train(config, workdir, progress=True):
                 data_step += 1
                 done = step + 1
                 bar.update(1)
-                if done % config.log_every == 0 or done == config.num_steps:
+                logged = done % config.log_every == 0 or done == config.num_steps
+                if logged:
                     last_metrics = _host_metrics(metrics)
                     check_finite(done, last_metrics)
                     log.write(done, last_metrics)
                     shown = list(last_metrics.items())[:4]
                     bar.set_postfix({k: f"{v:.4g}" for k, v in shown})
+                stopping = _stop_requested(stop, may_sync=done % config.log_every == 0)
+                if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
+                    if not logged:  # a diverged loss names its term better than the state would
+                        check_finite(done, _host_metrics(metrics))
+                    saved_metrics = last_metrics
+                    if eval_step is not None:
+                        saved_metrics = _mean_eval_metrics(run, functools.partial(eval_step, state))
+                    run.checkpoints.save(state, step_key, data_step, saved_metrics)
+                    if eval_step is not None:
+                        log.write(done, saved_metrics, split="eval")
                 if sample is not None and done % config.sample_every == 0:
                     images = jax.device_get(sample(state, batch))
                     if run.is_chief:
                         grid = save_grid(workdir / "samples" / f"step_{done:07d}.png", images)
                         log.image(done, "samples", grid)
-                stopping = _stop_requested(stop, may_sync=done % config.log_every == 0)
-                if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
-                    metrics = last_metrics
-                    if eval_step is not None:
-                        metrics = _mean_eval_metrics(run, functools.partial(eval_step, state))
-                        log.write(done, metrics, split="eval")
-                    run.checkpoints.save(state, step_key, data_step, metrics)
-                if stopping:
-                    if run.is_chief:
-                        print(f"\nstopped at step {done}; checkpoint saved, rerun to resume")
-                    break
+                if stopping and done < config.num_steps:
+                    raise TrainingInterrupted(done)
     finally:
         bar.close()
         log.close()
-        run.checkpoints.close()
     return state
 
 
@@ -251,11 +301,18 @@ def _stop_requested(stop, may_sync):
 
 
 def _restore(run, workdir, best):
-    if best and not run.config.best_metric:
+    """``(state, step)`` of the best checkpoint, or of the newest intact one."""
+    missing = f"no checkpoint in {pathlib.Path(workdir) / 'checkpoints'}; train first"
+    if not best:
+        newest = run.restore_newest()
+        if newest is None:
+            raise ValueError(missing)
+        return newest[1][0], newest[0]
+    if not run.config.best_metric:
         raise ValueError("--best needs config.best_metric")
-    step = run.checkpoints.best_step() if best else run.checkpoints.latest_step()
+    step = run.checkpoints.best_step()
     if step is None:
-        raise ValueError(f"no checkpoint in {pathlib.Path(workdir) / 'checkpoints'}; train first")
+        raise ValueError(missing)
     return run.restore(step)[0], step
 
 
@@ -267,9 +324,15 @@ def evaluate(config, workdir, best=False):
     :mod:`gazejax.evaluation`. Otherwise ``{"step", **means}``, the means of
     ``eval_step`` over ``eval.num_batches`` batches of ``data.eval_split``.
     Writes ``workdir/eval.json`` (process 0) and returns the result dict.
+    Reads the checkpoints only: a workdir without any is a ValueError and
+    stays as it was; a newest checkpoint that is unreadable or corrupted is
+    reported and the one before it evaluated.
     """
+    check_config(config)
     workdir = pathlib.Path(workdir)
-    run = _setup(config, workdir)
+    if not (workdir / "checkpoints").is_dir():
+        raise ValueError(f"no checkpoint in {workdir / 'checkpoints'}; train first")
+    run = _setup(config, workdir, read_only=True)
     try:
         state, step = _restore(run, workdir, best)
         if run.method.evaluate is not None:

@@ -97,21 +97,22 @@ def _ids(identity, frame, view):
     return dict(identity=as_int(identity), frame=as_int(frame), view=as_int(view))
 
 
-@functools.partial(jax.jit, static_argnames="resolution")
-def _render_one(seed_key, identity, frame, view, gaze_head, camera_angles, resolution):
+@functools.partial(jax.jit, static_argnames=("resolution", "one_light"))
+def _render_one(seed_key, identity, frame, view, gaze_head, camera_angles, resolution, one_light=False):
     codes = params.identity_codes(seed_key, identity)
-    _, illumination = params.frame_draws(seed_key, identity, frame)
+    # one_light: every frame of an identity lit as its frame 0 (only the gaze changes between frames)
+    _, illumination = params.frame_draws(seed_key, identity, 0 if one_light else frame)
     out = _render_record(codes, illumination, gaze_head, camera_angles, resolution)
     return dict(out, **_ids(identity, frame, view))
 
 
-def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, resolution):
+def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, resolution, one_light=False):
     # One compiled program per resolution renders every record, one at a time:
     # a record's bytes cannot depend on its batch, and tests, notebooks and the
     # builder share a single compilation. Each image already has thousands of
     # rays in flight, so batching adds little; async dispatch overlaps calls.
     outs = [
-        _render_one(seed_key, *args, resolution=resolution)
+        _render_one(seed_key, *args, resolution=resolution, one_light=one_light)
         for args in zip(identities, frames, views, gaze_head, camera_angles)
     ]
     return {k: np.stack([np.asarray(o[k]) for o in outs]) for k in outs[0]}
@@ -140,13 +141,15 @@ def _check_ids(name, values):
     return values.astype(np.int32)
 
 
-def records(seed, identities, frames, views, resolution):
+def records(seed, identities, frames, views, resolution, one_light=False):
     """Renders a batch of SynthGaze records.
 
     Args:
       seed: int; all randomness derives from ``jax.random.key(seed)``.
       identities, frames, views: (B,) non-negative ints.
       resolution: image side R, a multiple of 8 in 32..512.
+      one_light: light every frame of an identity as its frame 0, so that
+        two frames differ only in gaze (redirection pairs with one light).
 
     Returns:
       dict of numpy arrays with a leading batch axis B: the schema's keys
@@ -159,7 +162,7 @@ def records(seed, identities, frames, views, resolution):
     ids = _check_id_arrays(identities, frames, views)
     key = jax.random.key(seed)
     gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids))
-    return _render_many(key, *ids, gaze_head, camera_angles, resolution)
+    return _render_many(key, *ids, gaze_head, camera_angles, resolution, one_light)
 
 
 def _check_id_arrays(identities, frames, views):
