@@ -350,3 +350,20 @@ def test_a_run_of_another_method_is_named(tmp_path, capsys):
         assert main([command, "--config", TOY + ":tiny", "--workdir", str(run)]) == EXIT_USAGE
         assert _one_error_line(capsys, command) == f"{run} holds a 'mggr' run, not a toy_method one"
     assert sorted(os.listdir(run)) == ["config.json"]
+
+
+def test_checkpoints_between_log_steps_are_ranked_by_their_own_step(tmp_path):
+    # checkpoint_every below log_every, no eval_step: the first checkpoint comes before any logged
+    # metrics, so it must be ranked by the metrics of its own step
+    config = load_config(TOY + ":tiny", ["--config.method=toy_method_without_eval", "--config.log_every=100",
+                                         "--config.checkpoint_every=1", "--config.num_steps=3",
+                                         "--config.best_metric=loss", "--config.keep_checkpoints=1"])
+    trainer.train(config, tmp_path / "run", progress=False)
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    checkpoints = checkpointing.Checkpoints(tmp_path / "run", keep=1, best_metric="loss", read_only=True)
+    try:
+        assert checkpoints.latest_step() == 3
+        assert checkpoints.best_step() in checkpoints.all_steps()
+    finally:
+        checkpoints.close()
+    assert len(losses) == 1  # only the last step was logged: the ranking did not come from the log

@@ -265,8 +265,10 @@ def _train_steps(run, workdir, progress):
                     bar.set_postfix({k: f"{v:.4g}" for k, v in shown})
                 stopping = _stop_requested(stop, may_sync=done % config.log_every == 0)
                 if done % config.checkpoint_every == 0 or done == config.num_steps or stopping:
-                    if not logged:  # a diverged loss names its term better than the state would
-                        check_finite(done, _host_metrics(metrics))
+                    if not logged:  # the checkpoint is ranked by this step's metrics, not the last logged ones
+                        last_metrics = _host_metrics(metrics)
+                        # a diverged loss names its term better than the state would
+                        check_finite(done, last_metrics)
                     saved_metrics = last_metrics
                     if eval_step is not None:
                         saved_metrics = _mean_eval_metrics(run, functools.partial(eval_step, state))
