@@ -28,6 +28,7 @@ from gazejax.cli import UsageError
 from gazejax.commands.angles import GAZE_LIMITS, GAZE_NAMES, PITCH_LIMIT, YAW_LIMIT, parse_angles
 from gazejax.commands.image_files import read_rgb
 from gazejax.commands.outputs import check_finite, check_image_destination, write_image
+from gazejax.errors import first_line
 
 HELP = "redirect the gaze in a face image"
 
@@ -96,7 +97,7 @@ def held_out_face(config):
         source, _ = open_source(config.data, split)
         face = to_float(source[0])["image"]
     except (OSError, ValueError, IndexError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = first_line(e)
         raise UsageError(f"no --image given, and the run's {split} split cannot be read: {reason}") from None
     r = config.model.output_resolution
     if face.shape[:2] != (r, r):

@@ -14,6 +14,7 @@ import numpy as np
 
 from gazejax.cli import UsageError
 from gazejax.commands.outputs import check_finite, write_image
+from gazejax.errors import first_line
 
 
 def _source(config, h5):
@@ -33,7 +34,7 @@ def _source(config, h5):
     try:
         return open_source(config.data, split)[0], f"the run's {split} split"
     except (OSError, ValueError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = first_line(e)
         raise UsageError(f"the run's {split} split cannot be read: {reason}") from None
 
 

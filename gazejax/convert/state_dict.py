@@ -5,6 +5,8 @@ import pickle
 import warnings
 import zipfile
 
+from gazejax.errors import first_line
+
 # Wrappers that training scripts put around the state_dict (GazeNeRF's
 # ``*.pth.tar`` use ``model_state``; many others ``state_dict``).
 _WRAPPER_KEYS = ("model_state", "state_dict")
@@ -46,8 +48,8 @@ def read_state_dict(path):
         if _WEIGHTS_ONLY_REFUSAL in str(e):  # classes, numpy arrays, a whole model: code could run
             raise ConversionError(f"{path} holds Python objects besides tensors (a whole pickled model?), "
                                   "which are not loaded, for safety; save its state_dict() instead") from None
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConversionError(f"{path} is not a readable PyTorch checkpoint: {first_line}") from e
+        reason = first_line(e)
+        raise ConversionError(f"{path} is not a readable PyTorch checkpoint: {reason}") from e
     for key in _WRAPPER_KEYS:
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -42,6 +42,7 @@ import tensorstore as ts
 from jax.experimental import multihost_utils
 from orbax.checkpoint import checkpoint_managers
 
+from gazejax.errors import first_line
 from gazejax.train.metrics_log import NonFiniteLossError, check_finite
 
 UNREADABLE_DIR = "unreadable_checkpoints"  # where the trainer moves checkpoints it cannot use
@@ -404,8 +405,7 @@ def _describe_failure(directory, error):
 
 def _first_line(error):
     """The first line of ``error``'s message, without the JSON spec tensorstore appends."""
-    lines = str(error).strip().splitlines()
-    return lines[0].split(" [tensorstore_spec", 1)[0] if lines else ""
+    return first_line(error).split(" [tensorstore_spec", 1)[0]
 
 
 def _file_holding(directory, text):
