@@ -39,6 +39,7 @@ class SynthGazeConfig(tfds.core.BuilderConfig):
     test_identities: int = 1
     seed: int = 0
     one_light: bool = False  # every frame of an identity lit as its frame 0
+    camera_gaze_share: float = 0.0  # share of records whose eyes look at their camera (FFHQ's bias)
 
 
 def _config(name, resolution, identities, frames, views, test_identities, description):
@@ -59,13 +60,22 @@ PREDEFINED = [
     _config("r128", 128, 200, 20, 9, 20, "128^2, 200 identities x 20 frames x 9 views"),
     _config("r512", 512, 200, 20, 9, 20, "512^2, 200 identities x 20 frames x 9 views"),
 ]
-_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)(_onelight)?$")
+_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)(_onelight)?(?:_cg(\d+))?$")
 
 
-def custom_name(resolution, identities, frames, views, test_identities, seed, one_light=False):
-    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0[_onelight]``."""
+def custom_name(
+    resolution, identities, frames, views, test_identities, seed, one_light=False, camera_gaze_share=0.0
+):
+    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0[_onelight][_cg80]``.
+
+    ``_cg<P>``: P percent of the records look at their camera (a whole percent).
+    """
+    sample.check_camera_gaze_share(camera_gaze_share)
+    percent = round(camera_gaze_share * 100)
+    if abs(percent - camera_gaze_share * 100) > 1e-6:
+        raise ValueError(f"camera_gaze_share must be a whole percent, got {camera_gaze_share!r}")
     name = f"r{resolution}_i{identities}_f{frames}_v{views}_t{test_identities}_s{seed}"
-    return name + ("_onelight" if one_light else "")
+    return name + ("_onelight" if one_light else "") + (f"_cg{percent}" if percent else "")
 
 
 def config_for_name(name):
@@ -78,7 +88,7 @@ def config_for_name(name):
         known = ", ".join(c.name for c in PREDEFINED)
         raise ValueError(
             f"unknown synthgaze config {name!r}: use one of {known} "
-            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>[_onelight]"
+            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>[_onelight][_cg<percent>]"
         )
     r, n, f, v, t, s = (int(g) for g in match.groups()[:6])
     return SynthGazeConfig(
@@ -91,12 +101,14 @@ def config_for_name(name):
         test_identities=t,
         seed=s,
         one_light=match.group(7) is not None,
+        camera_gaze_share=int(match.group(8) or 0) / 100,
     )
 
 
 def check_config(config):
     """Raises ValueError (one line) for a setting that cannot be built."""
     sample.check_resolution(config.resolution)
+    sample.check_camera_gaze_share(config.camera_gaze_share)
     for field in ("identities", "frames", "views"):
         if getattr(config, field) < 1:
             raise ValueError(f"{field} must be at least 1, got {getattr(config, field)}")
@@ -182,7 +194,9 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
         with tqdm.tqdm(total=len(grid), desc="synthgaze", unit="img") as bar:
             for start in range(0, len(grid), batch):
                 ids = grid[start : start + batch]
-                out = sample.records(c.seed, ids[:, 0], ids[:, 1], ids[:, 2], c.resolution, c.one_light)
+                out = sample.records(
+                    c.seed, *ids.T, c.resolution, c.one_light, c.camera_gaze_share
+                )
                 out.pop("iris_mask")
                 for i, (identity, frame, view) in enumerate(ids):
                     key = f"{identity:06d}_{frame:05d}_{view:03d}"
@@ -190,22 +204,38 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
                 bar.update(len(ids))
 
 
-def build(data_dir, resolution, identities, frames, views, seed=0, test_identities=None, one_light=False):
+def build(
+    data_dir,
+    resolution,
+    identities,
+    frames,
+    views,
+    seed=0,
+    test_identities=None,
+    one_light=False,
+    camera_gaze_share=0.0,
+):
     """Renders and writes a SynthGaze dataset; returns its config name.
 
     ``test_identities`` defaults to a fifth of the identities (at least 1);
-    ``one_light`` lights every frame of an identity as its frame 0.
+    ``one_light`` lights every frame of an identity as its frame 0;
+    ``camera_gaze_share`` of the records look at their camera (whole percents).
     A setting equal to a predefined config reuses that config's name.
     """
     if test_identities is None:
         test_identities = max(1, identities // 5)
-    name = custom_name(resolution, identities, frames, views, test_identities, seed, one_light)
+    name = custom_name(
+        resolution, identities, frames, views, test_identities, seed, one_light, camera_gaze_share
+    )
     config = config_for_name(name)
     check_config(config)
     for predefined in PREDEFINED:
         if all(
             getattr(predefined, f) == getattr(config, f)
-            for f in ("resolution", "identities", "frames", "views", "test_identities", "seed", "one_light")
+            for f in (
+                "resolution", "identities", "frames", "views", "test_identities", "seed",
+                "one_light", "camera_gaze_share",
+            )
         ):
             config = predefined
     builder = SynthGaze(data_dir=str(data_dir), config=config, file_format="array_record")

@@ -6,7 +6,11 @@ codes; ``k_frame = fold_in(fold_in(k_id, FRAME_STREAM), frame)`` draws the
 head-frame gaze and the illumination (shared by every view of a frame, like
 one capture of a camera rig); ``fold_in(fold_in(k_id, VIEW_STREAM), view)``
 draws the camera, so -- as with ETH-XGaze's fixed rig -- a view is the same
-camera in every frame of an identity and same-view pairs share the camera. Codes are uniform in [-1, 1]; :func:`build_scene` maps them
+camera in every frame of an identity and same-view pairs share the camera.
+With a ``camera_gaze_share`` above 0, ``fold_in(fold_in(k_frame,
+CAMERA_GAZE_STREAM), view)`` decides whether a record's eyes look at its camera
+instead (FFHQ portraits' bias: people look into the lens), so such records'
+gaze depends on the view. Codes are uniform in [-1, 1]; :func:`build_scene` maps them
 to geometry and colours with the numbers in :mod:`anatomy`.
 
 Gaze model: both eyeballs rotate to the same direction (a target at
@@ -19,10 +23,16 @@ import jax
 import jax.numpy as jnp
 
 from gazejax.data.synthgaze import anatomy as A
-from gazejax.geometry import pitchyaw_to_vector, rotation_x
+from gazejax.geometry import (
+    camera_from_label,
+    camera_label,
+    pitchyaw_to_vector,
+    rotation_x,
+    vector_to_pitchyaw,
+)
 
 SHAPE_STREAM, TEXTURE_STREAM, EXPRESSION_STREAM, FRAME_STREAM, VIEW_STREAM = 0, 1, 2, 3, 4
-GAZE_STREAM, ILLUMINATION_STREAM = 0, 1
+GAZE_STREAM, ILLUMINATION_STREAM, CAMERA_GAZE_STREAM = 0, 1, 2
 
 # Head frame -> world (EG3D) frame: a frontal face has head x = world x,
 # head y (down) = world -y, head z (into the head) = world -z.
@@ -99,6 +109,34 @@ def view_camera(seed_key, identity, view):
     return _uniform(k_view, 2) * jnp.array([A.CAMERA_YAW_MAX, A.CAMERA_PITCH_MAX], jnp.float32)
 
 
+def camera_facing_gaze(shape_code, camera_angles):
+    """Head-frame gaze (pitch, yaw) (2,) from the mid-point between the eyes to the camera.
+
+    Args:
+      shape_code: (S,) the identity's shape code (it moves the eyes).
+      camera_angles: (2,) camera orbit (yaw, pitch) radians, as :func:`view_camera`.
+    """
+    cam2world, _ = camera_from_label(camera_label(camera_angles[0], camera_angles[1]))
+    to_camera = cam2world[:3, 3] - eye_centres(shape_code).mean(0)
+    return vector_to_pitchyaw(HEAD_TO_WORLD.T @ (to_camera / jnp.linalg.norm(to_camera)))
+
+
+def record_draws(seed_key, identity, frame, view, camera_gaze_share=0.0):
+    """Head-frame gaze (2,) and camera orbit (yaw, pitch) (2,) of one record.
+
+    The gaze is the frame's draw, or -- with probability ``camera_gaze_share``,
+    drawn per record -- the gaze that looks at the record's camera.
+    """
+    gaze_head, _ = frame_draws(seed_key, identity, frame)
+    camera_angles = view_camera(seed_key, identity, view)
+    k_frame = _frame_key(seed_key, identity, frame)
+    k_record = jax.random.fold_in(jax.random.fold_in(k_frame, CAMERA_GAZE_STREAM), view)
+    at_camera = jax.random.uniform(k_record) < camera_gaze_share
+    shape_code = identity_codes(seed_key, identity)["shape_code"]
+    gaze_head = jnp.where(at_camera, camera_facing_gaze(shape_code, camera_angles), gaze_head)
+    return gaze_head, camera_angles
+
+
 def _span(mid_spread, code):
     mid, spread = mid_spread
     return mid + spread * code
@@ -121,6 +159,19 @@ def _edit_primitives(shape_code, expression_code):
     return arrays["centres"], arrays["radii"]
 
 
+def _head_scale(shape_code):
+    # Overall head size; applied last so every feature keeps its place.
+    return 1.0 + jnp.asarray(A.HEAD_SCALE_SPREAD) * shape_code[:3]
+
+
+def eye_centres(shape_code):
+    """Eyeball centres (2, 3), world frame (index 0 = subject's left, world +x)."""
+    s = shape_code
+    offset = jnp.stack([A.EYE_SPACING_SPREAD * s[8], A.EYE_HEIGHT_SPREAD * s[9], jnp.zeros(())])
+    eye_left = jnp.asarray(A.EYE_CENTRE_LEFT, jnp.float32) + offset
+    return jnp.stack([eye_left, eye_left * jnp.array([-1.0, 1.0, 1.0])]) * _head_scale(s)
+
+
 def build_scene(shape_code, texture_code, expression_code, illumination_code, gaze_head):
     """Codes + head-frame gaze (pitch, yaw) -> :class:`Scene`.
 
@@ -132,15 +183,9 @@ def build_scene(shape_code, texture_code, expression_code, illumination_code, ga
     """
     s, t, e, l = shape_code, texture_code, expression_code, illumination_code
     centres, radii = _edit_primitives(s, e)
-    offset = jnp.stack([A.EYE_SPACING_SPREAD * s[8], A.EYE_HEIGHT_SPREAD * s[9], jnp.zeros(())])
-    eye_left = jnp.asarray(A.EYE_CENTRE_LEFT, jnp.float32) + offset
-    eyes = jnp.stack([eye_left, eye_left * jnp.array([-1.0, 1.0, 1.0])])
-    eyeball_radius = A.EYEBALL_RADIUS * (1.0 + A.EYEBALL_SIZE_SPREAD * s[10])
-
-    # Overall head size; applied last so every feature keeps its place.
-    head_scale = 1.0 + jnp.asarray(A.HEAD_SCALE_SPREAD) * s[:3]
-    centres, radii, eyes = centres * head_scale, radii * head_scale, eyes * head_scale
-    eyeball_radius = eyeball_radius * jnp.mean(head_scale)
+    head_scale = _head_scale(s)
+    centres, radii, eyes = centres * head_scale, radii * head_scale, eye_centres(s)
+    eyeball_radius = A.EYEBALL_RADIUS * (1.0 + A.EYEBALL_SIZE_SPREAD * s[10]) * jnp.mean(head_scale)
 
     # The lids follow the gaze pitch relative to the head (looking down lowers the upper lid).
     pitch = gaze_head[0]

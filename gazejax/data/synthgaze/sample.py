@@ -41,6 +41,12 @@ def check_resolution(resolution):
         )
 
 
+def check_camera_gaze_share(share):
+    """Raises ValueError (one line) unless ``share`` is a probability."""
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.floating)) or not 0.0 <= share <= 1.0:
+        raise ValueError(f"camera_gaze_share must be a number in [0, 1], got {share!r}")
+
+
 def _to_uint8(x):
     return jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8)
 
@@ -118,18 +124,13 @@ def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, 
     return {k: np.stack([np.asarray(o[k]) for o in outs]) for k in outs[0]}
 
 
-@jax.jit
-@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
-def _draws(seed_key, identity, frame, view):
-    gaze_head, _ = params.frame_draws(seed_key, identity, frame)
-    return gaze_head, params.view_camera(seed_key, identity, view)
+_draws = jax.jit(jax.vmap(params.record_draws, in_axes=(None, 0, 0, 0, None)))
 
 
 @jax.jit
-@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0))
-def _labels(seed_key, identity, frame, view):
-    gaze_head, _ = params.frame_draws(seed_key, identity, frame)
-    camera = params.view_camera(seed_key, identity, view)
+@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0, None))
+def _labels(seed_key, identity, frame, view, camera_gaze_share):
+    gaze_head, camera = params.record_draws(seed_key, identity, frame, view, camera_gaze_share)
     label, _, gaze, head_pose = _pose_labels(gaze_head, camera)
     return dict(gaze=gaze, gaze_head=gaze_head, head_pose=head_pose, camera=label)
 
@@ -141,7 +142,7 @@ def _check_ids(name, values):
     return values.astype(np.int32)
 
 
-def records(seed, identities, frames, views, resolution, one_light=False):
+def records(seed, identities, frames, views, resolution, one_light=False, camera_gaze_share=0.0):
     """Renders a batch of SynthGaze records.
 
     Args:
@@ -150,6 +151,9 @@ def records(seed, identities, frames, views, resolution, one_light=False):
       resolution: image side R, a multiple of 8 in 32..512.
       one_light: light every frame of an identity as its frame 0, so that
         two frames differ only in gaze (redirection pairs with one light).
+      camera_gaze_share: probability in [0, 1] that a record's eyes look at
+        its camera (FFHQ's portrait bias; drawn per record, so such a
+        record's gaze depends on its view).
 
     Returns:
       dict of numpy arrays with a leading batch axis B: the schema's keys
@@ -161,7 +165,8 @@ def records(seed, identities, frames, views, resolution, one_light=False):
     check_resolution(resolution)
     ids = _check_id_arrays(identities, frames, views)
     key = jax.random.key(seed)
-    gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids))
+    check_camera_gaze_share(camera_gaze_share)
+    gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids, camera_gaze_share))
     return _render_many(key, *ids, gaze_head, camera_angles, resolution, one_light)
 
 
@@ -173,7 +178,7 @@ def _check_id_arrays(identities, frames, views):
     return ids
 
 
-def record_labels(seed, identities, frames, views):
+def record_labels(seed, identities, frames, views, camera_gaze_share=0.0):
     """The labels of :func:`records` without rendering (cheap; for statistics).
 
     Equal to the rendered records' labels up to float32 rounding.
@@ -181,7 +186,8 @@ def record_labels(seed, identities, frames, views):
     Returns dict of numpy arrays: gaze, gaze_head, head_pose (B, 2), camera (B, 25).
     """
     ids = _check_id_arrays(identities, frames, views)
-    return jax.tree.map(np.asarray, _labels(jax.random.key(seed), *ids))
+    check_camera_gaze_share(camera_gaze_share)
+    return jax.tree.map(np.asarray, _labels(jax.random.key(seed), *ids, camera_gaze_share))
 
 
 def controlled_records(seed, identities, gaze_head, camera_angles, resolution, frame=0):
