@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "estimate": "estimate gaze with a converted or trained estimator",
     "export": "export a trained run: a judge directory or a one-file inference bundle",
     "bench": "run a benchmark and write its JSON records",
+    "landmarks": "find the face landmarks of a photo or video (MediaPipe) and save them for --landmarks",
 }
 
 

@@ -5,6 +5,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import livegaze_tiny
 from pretrained_torch_nets import random_variables
@@ -48,6 +49,7 @@ def test_tiny_loss_falls_and_terms_combine():
 
     evaluated = jax.jit(lambda s, b: livegaze.eval_step(config, s, b))(state, batch)
     assert np.isfinite(float(evaluated["psnr_face"]))
+
     assert float(evaluated["psnr_face"]) > 5.0
 
 
@@ -181,3 +183,17 @@ def test_super_resolution_variant_keeps_its_noise_buffers():
     )(state, batch)
     assert out["image"].shape == (1, 128, 128, 3) and out["image_raw"].shape == (1, 16, 16, 3)
     assert np.isfinite(float(loss))
+
+
+def test_records_without_depth_train_with_the_depth_term_off():
+    """Real datasets (ETH-XGaze, ...) have no true depth: loss.depth = 0 must not read it."""
+    config = livegaze_tiny.config()
+    batch = livegaze_tiny.pair_batch()
+    batch = {side: {k: v for k, v in records.items() if k != "depth"} for side, records in batch.items()}
+    state = jax.jit(lambda k: livegaze.init(config, k, batch))(jax.random.key(0))
+    with pytest.raises(ValueError, match="loss.depth=0"):
+        livegaze.train_step(config, state, batch, jax.random.key(1))
+    with config.unlocked():
+        config.loss.depth = 0.0
+    _, metrics = livegaze.train_step(config, state, batch, jax.random.key(1))
+    assert "depth_l1" not in metrics and np.isfinite(float(metrics["loss"]))

@@ -1,10 +1,16 @@
-"""``gazejax estimate --checkpoint DIR --images A.png ... [--json OUT]``: gaze per image."""
+"""``gazejax estimate --checkpoint DIR --images A.png ... [--json OUT] [--draw OUT.png]``: gaze per image.
+
+An image is a face crop when it is square, else a whole photo whose every
+face is found, normalized and estimated (:mod:`gazejax.commands.estimate_photo`);
+``--input`` says which when that rule does not fit (a square photo).
+"""
 
 import json
 
 from gazejax.cli import UsageError
 from gazejax.commands.image_files import read_rgb
-from gazejax.commands.outputs import check_file_destination, check_finite, write_text
+from gazejax.commands.outputs import check_file_destination, check_finite, check_image_destination, write_text
+from gazejax.commands.photo_input import add_photo_arguments, check_photo_arguments
 
 HELP = "estimate gaze with a converted or trained estimator"
 
@@ -16,6 +22,10 @@ def add_arguments(parser):
                         help="face crops (PNG/JPEG; 8- or 16-bit, RGB or grayscale; opaque alpha is "
                         "dropped, transparency refused)")
     parser.add_argument("--json", help="also write the results to this file (missing folders are created)")
+    parser.add_argument("--input", choices=("auto", "crop", "photo"), default="auto",
+                        help="what the images are: face crops or whole photos (auto: a square image is a crop)")
+    parser.add_argument("--draw", help="photos: write them with each face's gaze drawn as an arrow (.png)")
+    add_photo_arguments(parser)
 
 
 def _estimator_info(directory):
@@ -29,6 +39,24 @@ def _estimator_info(directory):
     except (ConversionError, ValueError) as e:
         raise UsageError(str(e)) from None
     return info
+
+
+def _is_photo(path, mode):
+    """Whether ``path`` is a whole photo under ``--input mode`` (auto: not square), by its header alone."""
+    if mode != "auto":
+        return mode == "photo"
+    import warnings  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False  # read_rgb says what is wrong with it
+    return width != height
 
 
 def _read_images(paths, info):
@@ -46,8 +74,20 @@ def _read_images(paths, info):
 def run(args):
     if args.json:
         check_file_destination(args.json, "--json")
+    if args.draw:
+        check_image_destination(args.draw, "--draw")
+    check_photo_arguments(args)
     info = _estimator_info(args.checkpoint)
-    images = _read_images(args.images, info)
+    photos = [p for p in args.images if _is_photo(p, args.input)]
+    if args.draw and not photos:
+        raise UsageError("--draw draws on whole photos, and every --images file is a face crop")
+    if args.landmarks and len(photos) != 1:
+        raise UsageError(f"--landmarks holds the faces of one photo; {len(photos)} photos were given")
+    images = _read_images([p for p in args.images if p not in photos], info)
+    if photos:
+        from gazejax.commands.estimate_photo import estimate_photo, prepare_photo, write_drawing  # noqa: PLC0415
+
+        prepared = [(path, *prepare_photo(path, args, info)) for path in photos]
 
     import jax  # noqa: PLC0415
 
@@ -65,9 +105,17 @@ def run(args):
         if "head" in angles:
             row.update(head_pitch=float(angles["head"][0, 0]), head_yaw=float(angles["head"][0, 1]))
         results.append(row)
+    drawn = []
+    for path, photo, faces in prepared if photos else ():
+        rows, drawing = estimate_photo(path, photo, faces, args, estimate)
+        results.extend(rows)
+        drawn.append(drawing)
     for r in results:
         head = f"\thead_pitch={r['head_pitch']:+.4f}\thead_yaw={r['head_yaw']:+.4f}" if "head_pitch" in r else ""
-        print(f"{r['image']}\tpitch={r['pitch']:+.4f}\tyaw={r['yaw']:+.4f}{head}\t(rad)")
+        face = f"\tface={r['face']}" if "face" in r else ""
+        print(f"{r['image']}{face}\tpitch={r['pitch']:+.4f}\tyaw={r['yaw']:+.4f}{head}\t(rad)")
+    if args.draw:
+        write_drawing(args.draw, drawn)
     if args.json:
         write_text(args.json, json.dumps(results, indent=2) + "\n")
     return 0

@@ -1,12 +1,19 @@
-"""``gazejax redirect``: redirect the gaze in a face with a trained LiveGaze or GazeNeRF run.
+"""``gazejax redirect``: redirect the gaze in a face crop, a photo or a video with a trained run.
 
     gazejax redirect --checkpoint RUN --image IN.png --gaze PITCH,YAW --out OUT.png
+    gazejax redirect --checkpoint RUN --image PHOTO.jpg --gaze PITCH,YAW --out OUT.jpg [--region eyes]
+    gazejax redirect --checkpoint RUN --video IN.mp4 --look-at-camera --out OUT.mp4
     gazejax redirect --checkpoint RUN --image IN.png --sweep SWEEP.png
     gazejax redirect --method gazenerf --checkpoint RUN [--h5 FILE] --index I --gaze P,Y --out OUT.png
 
 The method is the run's own (``--method`` only checks it). GazeNeRF fits
-each input first (:mod:`gazejax.commands.redirect_gazenerf`); the rest of
-this docstring is about LiveGaze.
+each input first (:mod:`gazejax.commands.redirect_gazenerf`). An ``--image``
+that is not a square at the model's resolution is a whole photo (or say so
+with ``--input photo``): its faces are found, normalized, redirected with a
+gaze in the photo's camera frame and pasted back
+(:mod:`gazejax.commands.redirect_photo`, docs/photos.md); ``--video`` does
+the same to every frame (:mod:`gazejax.commands.redirect_video`). The rest of this
+docstring is about LiveGaze on normalized crops.
 
 ``--gaze`` is (pitch, yaw) in radians in the head frame; ``--camera-yaw`` /
 ``--camera-pitch`` (radians) move the virtual camera on EG3D's orbit. The
@@ -28,6 +35,7 @@ from gazejax.cli import UsageError
 from gazejax.commands.angles import GAZE_LIMITS, GAZE_NAMES, PITCH_LIMIT, YAW_LIMIT, parse_angles
 from gazejax.commands.image_files import read_rgb
 from gazejax.commands.outputs import check_finite, check_image_destination, write_image
+from gazejax.commands.photo_input import add_photo_arguments, check_photo_arguments
 from gazejax.errors import first_line
 
 HELP = "redirect the gaze in a face image"
@@ -38,6 +46,10 @@ METHODS = ("livegaze", "gazenerf")
 # run refuses --image itself, saying what it takes instead
 LIVEGAZE_FLAGS = {"camera_yaw": "--camera-yaw", "camera_pitch": "--camera-pitch", "depth_out": "--depth-out"}
 GAZENERF_FLAGS = {"h5": "--h5", "fit_steps": "--fit-steps"}
+INPUTS = ("auto", "crop", "photo")
+# flags that only a whole photo uses (None or False: not given)
+PHOTO_FLAGS = {"look_at_camera": "--look-at-camera", "focal": "--focal", "calibration": "--calibration",
+               "landmarks": "--landmarks", "debug_dir": "--debug-dir", "allow_extrapolation": "--allow-extrapolation"}
 
 
 def add_arguments(parser):
@@ -47,12 +59,30 @@ def add_arguments(parser):
                         help="the run's method (default: read from the run); a mismatch is an error")
     parser.add_argument(
         "--image",
-        help="LiveGaze: normalized face crop at the model's resolution (PNG/JPEG; 8- or 16-bit, RGB or "
-        "grayscale; opaque alpha is dropped, transparency refused); default: the first held-out face "
+        help="a whole photo whose faces are redirected and pasted back (LiveGaze, GazeNeRF, MGGR; "
+        "docs/photos.md), or a normalized face crop at a LiveGaze model's resolution (PNG/JPEG; 8- or 16-bit, "
+        "RGB or grayscale; opaque alpha is dropped, transparency refused); default: the first held-out face "
         "of the run's SynthGaze test split (a quick look at a trained model)",
     )
-    parser.add_argument("--gaze", help=f"target gaze PITCH,YAW in radians (head frame), |pitch| <= {PITCH_LIMIT} "
-                        f"(pi/2), |yaw| <= {YAW_LIMIT} (pi); write it as --gaze=-0.1,0.2 when it starts with -")
+    parser.add_argument("--input", choices=INPUTS, default="auto",
+                        help="what --image is: a normalized face crop or a whole photo (auto: a crop when it is "
+                        "a square at the model's resolution)")
+    parser.add_argument("--gaze", help=f"target gaze PITCH,YAW in radians (in a photo's camera frame; in a crop's "
+                        f"head frame), |pitch| <= {PITCH_LIMIT} (pi/2), |yaw| <= {YAW_LIMIT} (pi); write it as "
+                        "--gaze=-0.1,0.2 when it starts with -")
+    parser.add_argument("--look-at-camera", action="store_true",
+                        help="photo: every face looks into the lens (instead of --gaze)")
+    parser.add_argument("--region", choices=("face", "eyes"), default="face",
+                        help="photo: paste back the whole face or only the eyes (gaze correction)")
+    parser.add_argument("--allow-extrapolation", action="store_true",
+                        help="photo: redirect to a gaze outside the run's training range")
+    parser.add_argument("--video", help="LiveGaze: a video (.mp4, ...) whose every frame is redirected into "
+                        "--out (.mp4/.mkv/.mov); audio is copied, frames without a face pass through")
+    parser.add_argument("--batch", type=int, default=8, help="video: frames per model call (default 8)")
+    parser.add_argument("--smoothing", type=float, default=0.5,
+                        help="video: the new frame's weight in the landmarks' moving average, in (0, 1] "
+                        "(1: no smoothing; default 0.5)")
+    add_photo_arguments(parser)
     parser.add_argument("--camera-yaw", help=f"LiveGaze: camera yaw in radians, |yaw| <= {YAW_LIMIT} "
                         "(default 0: frontal)")
     parser.add_argument("--camera-pitch", help=f"LiveGaze: camera pitch in radians, |pitch| <= {PITCH_LIMIT} "
@@ -75,7 +105,8 @@ def run_method(config, workdir):
     """The method of a run's saved config (one of ``METHODS``)."""
     method = config.get("method")
     if method not in METHODS:
-        raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(METHODS)} runs")
+        raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(METHODS)} runs "
+                         "(and mggr runs on whole photos)")
     return method
 
 
@@ -136,8 +167,13 @@ def _request(args):
     """
     if not (args.out or args.sweep):
         raise UsageError("nothing to do: give --out (with --gaze) and/or --sweep")
-    if args.out and not args.gaze:
-        raise UsageError("--out needs --gaze PITCH,YAW")
+    if args.out and not (args.gaze or args.look_at_camera):
+        raise UsageError("--out needs --gaze PITCH,YAW (or --look-at-camera for a photo)")
+    if args.gaze and args.look_at_camera:
+        raise UsageError("give --gaze or --look-at-camera, not both")
+    check_photo_arguments(args)
+    if args.video:
+        _check_video_request(args)
     if args.depth_out and not args.out:
         raise UsageError("--depth-out needs --out (the depth is of the redirected face)")
     gaze = parse_angles(args.gaze, "--gaze", GAZE_LIMITS, GAZE_NAMES) if args.gaze else None
@@ -151,9 +187,34 @@ def _request(args):
         raise UsageError(f"--fit-steps must be at least 1, got {args.fit_steps}")
     for flag in ("--out", "--depth-out", "--sweep"):
         path = getattr(args, flag[2:].replace("-", "_"))
-        if path:
+        if path and not (args.video and flag == "--out"):
             check_image_destination(path, flag)
     return gaze, gaze_yaws, view_yaws, (camera_yaw, camera_pitch)
+
+
+def _check_video_request(args):
+    """``--video`` with what it needs and nothing that does not apply to it."""
+    import math  # noqa: PLC0415
+
+    from gazejax.commands.outputs import check_file_destination  # noqa: PLC0415
+    from gazejax.commands.redirect_video import VIDEO_SUFFIXES  # noqa: PLC0415
+
+    if (args.image or args.sweep or args.debug_dir or args.input != "auto" or args.depth_out
+            or args.camera_yaw is not None or args.camera_pitch is not None):
+        raise UsageError("--video takes none of --image, --sweep, --debug-dir, --input, --depth-out, "
+                         "--camera-yaw, --camera-pitch")
+    if not args.out:
+        raise UsageError("--video needs --out OUT.mp4")
+    if check_file_destination(args.out, "--out").suffix.lower() not in VIDEO_SUFFIXES:
+        raise UsageError(f"--out {args.out}: a video is written as {', '.join(VIDEO_SUFFIXES)}")
+    if pathlib.Path(args.video).resolve() == pathlib.Path(args.out).resolve():
+        raise UsageError("--out must not be the --video it reads")
+    if not pathlib.Path(args.video).is_file():
+        raise UsageError(f"no such video: {args.video}")
+    if args.batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {args.batch}")
+    if not (math.isfinite(args.smoothing) and 0 < args.smoothing <= 1):
+        raise UsageError(f"--smoothing must be in (0, 1], got {args.smoothing}")
 
 
 def _run_config(args):
@@ -166,19 +227,80 @@ def _run_config(args):
         config = load_run_config(args.checkpoint)
     except RunError as e:
         raise UsageError(str(e)) from None
-    method = run_method(config, args.checkpoint)
+    # MGGR redirects the eyes of whole photos only (its inputs are eye patches, not face crops)
+    method = "mggr" if config.get("method") == "mggr" and _is_photo_file(args) else run_method(config, args.checkpoint)
     if args.method and args.method != method:
         raise UsageError(f"--method {args.method}, but {args.checkpoint} is a {method} run")
-    others = GAZENERF_FLAGS if method == "livegaze" else LIVEGAZE_FLAGS
+    others = {"livegaze": GAZENERF_FLAGS, "gazenerf": LIVEGAZE_FLAGS}.get(method, {**LIVEGAZE_FLAGS, **GAZENERF_FLAGS})
     given = [flag for name, flag in others.items() if getattr(args, name) is not None]
     if given:
         raise UsageError(f"{args.checkpoint} is a {method} run, which takes no {', '.join(given)}")
     return config, method
 
 
+def _is_photo_file(args):
+    """``--image`` is a whole photo by ``--input photo``, or (auto) by not being square; read from its header."""
+    if not args.image or args.input == "crop":
+        return False
+    if args.input == "photo":
+        return True
+    import warnings  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(args.image) as im:
+                return im.size[0] != im.size[1]
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False  # read_rgb says what is wrong with it
+
+
+def _photo(args, config, method):
+    """The photo when ``--image`` is one (else None), after refusing flags that do not apply."""
+    photo_flags = [flag for name, flag in PHOTO_FLAGS.items() if getattr(args, name)]
+    if args.region != "face":
+        photo_flags.append("--region")
+    if method != "livegaze" and args.video:
+        raise UsageError(f"--video works with livegaze runs so far, and {args.checkpoint} is a {method} run")
+    if method == "gazenerf" and args.image and args.h5 and args.input != "crop":
+        raise UsageError("give --image PHOTO or --h5 FILE, not both")
+    if method == "gazenerf" and not args.image:
+        if photo_flags or args.input == "photo":
+            raise UsageError(f"{', '.join(photo_flags) or '--input photo'} only apply to a whole photo (--image PHOTO)")
+        return None
+    if args.video:
+        return None
+    if args.input == "crop" or (args.input == "auto" and not args.image):
+        if photo_flags:
+            raise UsageError(f"{', '.join(photo_flags)} only apply to a whole photo (--image PHOTO)")
+        return None
+    if args.input == "photo" and not args.image:
+        raise UsageError("--input photo needs --image PHOTO")
+    photo = read_rgb(args.image)
+    if method == "livegaze" and args.input == "auto" and not photo_flags:
+        r = config.model.output_resolution
+        if photo.shape[:2] == (r, r):
+            return None
+    if args.sweep or args.camera_yaw is not None or args.camera_pitch is not None or args.depth_out:
+        raise UsageError("--sweep, --camera-yaw, --camera-pitch and --depth-out apply to normalized crops, "
+                         f"and {args.image} is a whole photo")
+    return photo
+
+
 def run(args):
     gaze, gaze_yaws, view_yaws, (camera_yaw, camera_pitch) = _request(args)
     config, method = _run_config(args)
+    photo = _photo(args, config, method)
+    if args.video and method == "livegaze":
+        from gazejax.commands import redirect_video  # noqa: PLC0415
+
+        return redirect_video.run(args, config, gaze)
+    if photo is not None:
+        from gazejax.commands import redirect_photo  # noqa: PLC0415
+
+        return redirect_photo.run(args, config, method, gaze, photo)
     if method == "gazenerf":
         from gazejax.commands import redirect_gazenerf  # noqa: PLC0415
 

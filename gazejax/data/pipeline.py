@@ -155,8 +155,11 @@ def open_source(data_config, split):
     ``data.builder`` is one of
       ``"synthgaze"``: ``gazejax.data.synthgaze_tfds``, rendered first if needed;
       ``"tfds:NAME/CONFIG"``: any prepared TFDS dataset (array_record) in
-      ``data.dir``, e.g. one written by ``data_prep/``; read from its files, so
-      its builder class need not be imported;
+      ``data.dir``, e.g. one written by ``data_prep/`` (docs/datasets.md);
+      read from its files, so its builder class need not be imported, and
+      ``split`` may be any TFDS split string (``"p01+p02"``). Records are
+      read on demand, so a dataset far bigger than memory streams, and each
+      process reads only the records of its rows;
       ``"package.module:function"``: ``function(data_config, split, data_dir)``,
       the hook for anything else (and for tests).
 
@@ -186,7 +189,7 @@ def open_source(data_config, split):
 
         name = data_config.builder.removeprefix("tfds:")
         source = tfds.data_source(name, split=split, data_dir=str(data_dir))
-        return source, data_dir / "gazejax_index" / f"{name.replace('/', '_')}_{split}.npz"
+        return source, _converted_index(data_dir, name, split, source)
     module_name, sep, function = data_config.builder.partition(":")
     if not sep:
         raise ValueError(
@@ -195,6 +198,34 @@ def open_source(data_config, split):
         )
     source = getattr(importlib.import_module(module_name), function)(data_config, split, data_dir)
     return source, None
+
+
+def _converted_index(data_dir, name, split, source):
+    """Pairing-index cache of a TFDS split string, cut from the per-split indexes a converter wrote.
+
+    ``data_prep/`` converters write one index per split, so a fold such as
+    ``"p01+p02"`` or a slice such as ``"train[:95%]"`` needs no scan of the
+    images; the cut is redone when a part is newer than it.
+    """
+    import tensorflow_datasets as tfds
+
+    index_dir = data_dir / "gazejax_index"
+    prefix = name.replace("/", "_")
+    path = index_dir / f"{prefix}_{split}.npz"
+    pieces = tfds.core.ReadInstruction.from_spec(split).to_absolute(source.dataset_info.splits)
+    parts = [index_dir / f"{prefix}_{piece.splitname}.npz" for piece in pieces]
+    if parts == [path] or not all(p.is_file() for p in parts):
+        return path
+    if path.is_file() and path.stat().st_mtime >= max(p.stat().st_mtime for p in parts):
+        return path
+    cuts = []
+    for piece, part in zip(pieces, parts):
+        with np.load(part) as index:
+            cuts.append({k: index[k][piece.from_:piece.to] for k in ("identity", "frame", "view")})
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # processes may race here
+    np.savez(tmp, **{k: np.concatenate([c[k] for c in cuts]) for k in ("identity", "frame", "view")})
+    os.replace(tmp, path)
+    return path
 
 
 def make_pipeline(data_config, split, *, global_batch_size, seed, process_index, process_count):

@@ -97,3 +97,17 @@ def from_eg3d_sampler_angles(h, v):
     return jnp.stack(
         [jnp.asarray(h, jnp.float32) - math.pi / 2, jnp.arcsin(1.0 - 2.0 * v / math.pi)], -1
     )
+
+
+def from_gaze360(gaze_dir):
+    """Gaze360 ``gaze_dir`` ``(..., 3)`` -> our (pitch, yaw) radians ``(..., 2)``.
+
+    Gaze360's Eye frame has +x to the camera's left, +y up and +z away from
+    the camera (``[0, 0, -1]`` looks into the camera), i.e. the OpenCV frame
+    with x and y negated. So ``pitch = asin(y)`` and ``yaw = atan2(x, -z)``:
+    the official loader's ``[atan2(x, -z), asin(y)]`` in our order. The
+    vectors are normalized first.
+    """
+    g = jnp.asarray(gaze_dir, jnp.float32)
+    g = g / jnp.linalg.norm(g, axis=-1, keepdims=True)
+    return jnp.stack([jnp.arcsin(g[..., 1]), jnp.arctan2(g[..., 0], -g[..., 2])], axis=-1)

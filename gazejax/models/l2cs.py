@@ -18,6 +18,7 @@ released checkpoints have none.
 """
 
 import dataclasses
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -62,6 +63,7 @@ class L2CS(nn.Module):
       num_bins: bins per angle (90 for Gaze360, 28 for MPIIGaze).
       head_pose: also predict the head pose (``fc_*_head``; not in the paper).
       width: the ResNet's base width (64 in the released models).
+      dtype: compute dtype (parameters stay float32; logits are float32).
 
     Call: ``images`` (N, H, W, 3) RGB in [0, 1] (the reference uses 448^2;
     ImageNet normalisation is done here) -> ``{'pitch': (N, num_bins),
@@ -73,18 +75,19 @@ class L2CS(nn.Module):
     num_bins: int = 90
     head_pose: bool = False
     width: int = 64
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, images, train=False):
-        features = ResNet(self.depth, width=self.width, name="backbone")(imagenet_normalize(images), train)
-        logits = {
-            "pitch": nn.Dense(self.num_bins, name="fc_pitch_gaze")(features),
-            "yaw": nn.Dense(self.num_bins, name="fc_yaw_gaze")(features),
+        backbone = ResNet(self.depth, width=self.width, dtype=self.dtype, name="backbone")
+        features = backbone(imagenet_normalize(images), train)
+        heads = ["pitch", "yaw"] + (["head_pitch", "head_yaw"] if self.head_pose else [])
+        names = {"pitch": "fc_pitch_gaze", "yaw": "fc_yaw_gaze",
+                 "head_pitch": "fc_pitch_head", "head_yaw": "fc_yaw_head"}
+        return {
+            head: nn.Dense(self.num_bins, dtype=self.dtype, name=names[head])(features).astype(jnp.float32)
+            for head in heads
         }
-        if self.head_pose:
-            logits["head_pitch"] = nn.Dense(self.num_bins, name="fc_pitch_head")(features)
-            logits["head_yaw"] = nn.Dense(self.num_bins, name="fc_yaw_head")(features)
-        return logits
 
 
 def expected_angle_deg(logits, binning):

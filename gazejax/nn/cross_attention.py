@@ -8,6 +8,8 @@ Submodule names follow the torch module (``to_q``, ``to_k``, ``to_v``,
 ``to_out.0`` -> ``to_out_0``).
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -25,16 +27,17 @@ class CrossAttention(nn.Module):
 
     heads: int = 8
     head_dim: int = 64
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x, context):
         inner = self.heads * self.head_dim
         n, lq, cq = x.shape
-        q = nn.Dense(inner, use_bias=False, name="to_q")(x)
-        k = nn.Dense(inner, use_bias=False, name="to_k")(context)
-        v = nn.Dense(inner, use_bias=False, name="to_v")(context)
+        q = nn.Dense(inner, use_bias=False, name="to_q", dtype=self.dtype)(x)
+        k = nn.Dense(inner, use_bias=False, name="to_k", dtype=self.dtype)(context)
+        v = nn.Dense(inner, use_bias=False, name="to_v", dtype=self.dtype)(context)
         split = lambda t: t.reshape(n, t.shape[1], self.heads, self.head_dim)
         logits = jnp.einsum("nqhd,nkhd->nhqk", split(q), split(k)) * self.head_dim**-0.5
-        weights = nn.softmax(logits, axis=-1)
+        weights = nn.softmax(logits.astype(jnp.float32), axis=-1).astype(v.dtype)
         out = jnp.einsum("nhqk,nkhd->nqhd", weights, split(v)).reshape(n, lq, inner)
-        return nn.Dense(cq, name="to_out_0")(out)
+        return nn.Dense(cq, name="to_out_0", dtype=self.dtype)(out)

@@ -8,22 +8,22 @@ Submodule names follow the torch ones (``conv1``, ``bn1``, ``layer1_0`` for
 
 BatchNorm uses torch's epsilon 1e-5; Flax momentum 0.9 equals torch momentum
 0.1. Inputs are already normalised (the model wrappers do the ImageNet
-normalisation), float32 NHWC.
+normalisation), NHWC. ``dtype`` is the compute dtype (parameters stay float32).
 """
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax.numpy as jnp
 
 
-def _batch_norm(train, name):
+def _batch_norm(train, name, dtype):
     return nn.BatchNorm(
-        use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name
+        use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype, name=name
     )
 
 
-def _conv(features, kernel, stride, name):
+def _conv(features, kernel, stride, name, dtype):
     pad = kernel // 2
     # Explicit torch-style padding: 'SAME' differs from torch for stride 2.
     return nn.Conv(
@@ -32,6 +32,7 @@ def _conv(features, kernel, stride, name):
         strides=(stride, stride),
         padding=((pad, pad), (pad, pad)),
         use_bias=False,
+        dtype=dtype,
         name=name,
     )
 
@@ -42,14 +43,15 @@ class BasicBlock(nn.Module):
     planes: int
     stride: int = 1
     downsample: bool = False
+    dtype: Any = jnp.float32
     expansion: ClassVar[int] = 1
 
     @nn.compact
     def __call__(self, x, train=False):
-        y = _conv(self.planes, 3, self.stride, "conv1")(x)
-        y = nn.relu(_batch_norm(train, "bn1")(y))
-        y = _conv(self.planes, 3, 1, "conv2")(y)
-        y = _batch_norm(train, "bn2")(y)
+        y = _conv(self.planes, 3, self.stride, "conv1", self.dtype)(x)
+        y = nn.relu(_batch_norm(train, "bn1", self.dtype)(y))
+        y = _conv(self.planes, 3, 1, "conv2", self.dtype)(y)
+        y = _batch_norm(train, "bn2", self.dtype)(y)
         return nn.relu(y + _shortcut(self, x, train))
 
 
@@ -59,24 +61,25 @@ class Bottleneck(nn.Module):
     planes: int
     stride: int = 1
     downsample: bool = False
+    dtype: Any = jnp.float32
     expansion: ClassVar[int] = 4
 
     @nn.compact
     def __call__(self, x, train=False):
-        y = _conv(self.planes, 1, 1, "conv1")(x)
-        y = nn.relu(_batch_norm(train, "bn1")(y))
-        y = _conv(self.planes, 3, self.stride, "conv2")(y)
-        y = nn.relu(_batch_norm(train, "bn2")(y))
-        y = _conv(self.planes * 4, 1, 1, "conv3")(y)
-        y = _batch_norm(train, "bn3")(y)
+        y = _conv(self.planes, 1, 1, "conv1", self.dtype)(x)
+        y = nn.relu(_batch_norm(train, "bn1", self.dtype)(y))
+        y = _conv(self.planes, 3, self.stride, "conv2", self.dtype)(y)
+        y = nn.relu(_batch_norm(train, "bn2", self.dtype)(y))
+        y = _conv(self.planes * 4, 1, 1, "conv3", self.dtype)(y)
+        y = _batch_norm(train, "bn3", self.dtype)(y)
         return nn.relu(y + _shortcut(self, x, train))
 
 
 def _shortcut(block, x, train):
     if not block.downsample:
         return x
-    y = _conv(block.planes * block.expansion, 1, block.stride, "downsample_conv")(x)
-    return _batch_norm(train, "downsample_bn")(y)
+    y = _conv(block.planes * block.expansion, 1, block.stride, "downsample_conv", block.dtype)(x)
+    return _batch_norm(train, "downsample_bn", block.dtype)(y)
 
 
 # depth -> (block, blocks per stage), as in torchvision.
@@ -102,6 +105,7 @@ class ResNet(nn.Module):
         SynthGaze judges.
       taps: names from ``RESNET_TAPS`` (stage outputs); when given, the call
         returns those activations instead of the pooled features.
+      dtype: compute dtype of the convolutions and BatchNorms (outputs are in it).
 
     Call: ``x`` (N, H, W, 3) normalised images -> (N, C) globally averaged
     features, C = 8 * width (18/34) or 32 * width (50+); or, with ``taps``,
@@ -113,6 +117,7 @@ class ResNet(nn.Module):
     stem_pool_stride: int = 2
     taps: tuple = ()
     width: int = 64
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x, train=False):
@@ -122,8 +127,8 @@ class ResNet(nn.Module):
         unknown = [t for t in self.taps if t not in RESNET_TAPS]
         if unknown:
             raise ValueError(f"unknown ResNet taps {unknown}; choose from {', '.join(RESNET_TAPS)}")
-        x = _conv(self.width, 7, 2, "conv1")(x)
-        x = nn.relu(_batch_norm(train, "bn1")(x))
+        x = _conv(self.width, 7, 2, "conv1", self.dtype)(x)
+        x = nn.relu(_batch_norm(train, "bn1", self.dtype)(x))
         # flax max_pool pads with -inf (reduce_window's init), like torch.
         s = self.stem_pool_stride
         x = nn.max_pool(x, (3, 3), strides=(s, s), padding=((1, 1), (1, 1)))
@@ -135,7 +140,8 @@ class ResNet(nn.Module):
                 stride = 2 if (stage > 0 and b == 0) else 1
                 downsample = b == 0 and (stride != 1 or in_features != planes * block.expansion)
                 x = block(
-                    planes, stride=stride, downsample=downsample, name=f"layer{stage + 1}_{b}"
+                    planes, stride=stride, downsample=downsample, dtype=self.dtype,
+                    name=f"layer{stage + 1}_{b}",
                 )(x, train)
                 in_features = planes * block.expansion
             tapped[f"layer{stage + 1}"] = x

@@ -13,15 +13,17 @@ feature map reshaped; every block takes the spatial size ``(H, W)`` with them.
 Torch's LayerNorm epsilon (1e-5) and exact GELU are used throughout.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
 TORCH_LAYER_NORM_EPS = 1e-5
 
 
-def layer_norm(name):
-    """A LayerNorm with torch's default epsilon."""
-    return nn.LayerNorm(epsilon=TORCH_LAYER_NORM_EPS, name=name)
+def layer_norm(name, dtype=jnp.float32):
+    """A LayerNorm with torch's default epsilon, output in ``dtype`` (statistics in float32)."""
+    return nn.LayerNorm(epsilon=TORCH_LAYER_NORM_EPS, dtype=dtype, name=name)
 
 
 class OverlapPatchEmbed(nn.Module):
@@ -34,6 +36,7 @@ class OverlapPatchEmbed(nn.Module):
     embed_dim: int
     patch_size: int = 7
     stride: int = 4
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
@@ -43,20 +46,22 @@ class OverlapPatchEmbed(nn.Module):
             (self.patch_size, self.patch_size),
             strides=(self.stride, self.stride),
             padding=((pad, pad), (pad, pad)),
-            name="proj",
+            name="proj", dtype=self.dtype
         )(x)
         n, h, w, c = x.shape
-        return layer_norm("norm")(x.reshape(n, h * w, c)), (h, w)
+        return layer_norm("norm", dtype=self.dtype)(x.reshape(n, h * w, c)), (h, w)
 
 
 class DepthwiseConv(nn.Module):
     """3x3 depthwise conv on tokens: ``(N, H*W, C)`` -> ``(N, H*W, C)``."""
 
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
+
     @nn.compact
     def __call__(self, x, hw):
         n, _, c = x.shape
         y = x.reshape(n, hw[0], hw[1], c)
-        y = nn.Conv(c, (3, 3), padding=((1, 1), (1, 1)), feature_group_count=c, name="dwconv")(y)
+        y = nn.Conv(c, (3, 3), padding=((1, 1), (1, 1)), feature_group_count=c, name="dwconv", dtype=self.dtype)(y)
         return y.reshape(n, -1, c)
 
 
@@ -68,13 +73,14 @@ class MixFFN(nn.Module):
     """
 
     hidden: int
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x, hw):
-        y = nn.Dense(self.hidden, name="fc1")(x)
-        y = DepthwiseConv(name="dwconv")(y, hw)
+        y = nn.Dense(self.hidden, name="fc1", dtype=self.dtype)(x)
+        y = DepthwiseConv(name="dwconv", dtype=self.dtype)(y, hw)
         y = nn.gelu(y, approximate=False)
-        return nn.Dense(x.shape[-1], name="fc2")(y)
+        return nn.Dense(x.shape[-1], name="fc2", dtype=self.dtype)(y)
 
 
 class EfficientSelfAttention(nn.Module):
@@ -88,25 +94,26 @@ class EfficientSelfAttention(nn.Module):
     num_heads: int
     sr_ratio: int = 1
     qkv_bias: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x, hw):
         n, length, c = x.shape
         head = c // self.num_heads
-        q = nn.Dense(c, use_bias=self.qkv_bias, name="q")(x)
+        q = nn.Dense(c, use_bias=self.qkv_bias, name="q", dtype=self.dtype)(x)
         context = x
         if self.sr_ratio > 1:
             grid = x.reshape(n, hw[0], hw[1], c)
             r = self.sr_ratio
-            grid = nn.Conv(c, (r, r), strides=(r, r), padding="VALID", name="sr")(grid)
-            context = layer_norm("norm")(grid.reshape(n, -1, c))
-        kv = nn.Dense(2 * c, use_bias=self.qkv_bias, name="kv")(context)
+            grid = nn.Conv(c, (r, r), strides=(r, r), padding="VALID", dtype=self.dtype, name="sr")(grid)
+            context = layer_norm("norm", dtype=self.dtype)(grid.reshape(n, -1, c))
+        kv = nn.Dense(2 * c, use_bias=self.qkv_bias, name="kv", dtype=self.dtype)(context)
         k, v = jnp.split(kv, 2, axis=-1)
         split = lambda t: t.reshape(n, t.shape[1], self.num_heads, head)
         logits = jnp.einsum("nqhd,nkhd->nhqk", split(q), split(k)) * head**-0.5
-        weights = nn.softmax(logits, axis=-1)
+        weights = nn.softmax(logits.astype(jnp.float32), axis=-1).astype(v.dtype)
         out = jnp.einsum("nhqk,nkhd->nqhd", weights, split(v)).reshape(n, length, c)
-        return nn.Dense(c, name="proj")(out)
+        return nn.Dense(c, name="proj", dtype=self.dtype)(out)
 
 
 class Block(nn.Module):
@@ -119,11 +126,12 @@ class Block(nn.Module):
     mlp_ratio: float = 4.0
     sr_ratio: int = 1
     qkv_bias: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x, hw):
         x = x + EfficientSelfAttention(
-            self.num_heads, self.sr_ratio, self.qkv_bias, name="attn"
-        )(layer_norm("norm1")(x), hw)
+            self.num_heads, self.sr_ratio, self.qkv_bias, name="attn", dtype=self.dtype
+        )(layer_norm("norm1", dtype=self.dtype)(x), hw)
         hidden = int(x.shape[-1] * self.mlp_ratio)
-        return x + MixFFN(hidden, name="mlp")(layer_norm("norm2")(x), hw)
+        return x + MixFFN(hidden, name="mlp", dtype=self.dtype)(layer_norm("norm2", dtype=self.dtype)(x), hw)

@@ -8,6 +8,8 @@ channels-last data. Parameter names follow the reference's state_dict keys
 (``feat_upsample_list.0.layer_1`` -> ``feat_upsample_list_0/layer_1``).
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -47,11 +49,13 @@ class PixelShuffleUpsample(nn.Module):
     is ``x.repeat(1, 4, 1, 1)`` of the reference (whole copies of C).
     """
 
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
+
     @nn.compact
     def __call__(self, x):
         c = x.shape[-1]
-        out = nn.leaky_relu(nn.Dense(2 * c, name="layer_1")(x), _LEAK)
-        out = nn.leaky_relu(nn.Dense(4 * c, name="layer_2")(out), _LEAK)
+        out = nn.leaky_relu(nn.Dense(2 * c, name="layer_1", dtype=self.dtype)(x), _LEAK)
+        out = nn.leaky_relu(nn.Dense(4 * c, name="layer_2", dtype=self.dtype)(out), _LEAK)
         return blur(pixel_shuffle(out + jnp.tile(x, (1, 1, 1, 4))))
 
 
@@ -69,17 +73,19 @@ class NeuralRenderer(nn.Module):
 
     num_blocks: int = 3
     min_channels: int = 32
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
         channels = x.shape[-1]
         width = lambda i: max(channels // 2**i, self.min_channels)  # noqa: E731
-        rgb = upsample_rgb(nn.Dense(3, name="feat_2_rgb_list_0")(x))
+        rgb = upsample_rgb(nn.Dense(3, name="feat_2_rgb_list_0", dtype=self.dtype)(x))
         net = x
         for i in range(self.num_blocks):
-            net = PixelShuffleUpsample(name=f"feat_upsample_list_{i}")(net)
-            net = nn.leaky_relu(nn.Dense(width(i + 1), name=f"feat_layers_{i}")(net), _LEAK)
-            rgb = rgb + nn.Dense(3, name=f"feat_2_rgb_list_{i + 1}")(net)
+            net = PixelShuffleUpsample(name=f"feat_upsample_list_{i}", dtype=self.dtype)(net)
+            layer = nn.Dense(width(i + 1), dtype=self.dtype, name=f"feat_layers_{i}")
+            net = nn.leaky_relu(layer(net), _LEAK)
+            rgb = rgb + nn.Dense(3, name=f"feat_2_rgb_list_{i + 1}", dtype=self.dtype)(net)
             if i < self.num_blocks - 1:
                 rgb = upsample_rgb(rgb)
-        return jax.nn.sigmoid(rgb)
+        return jax.nn.sigmoid(rgb.astype(jnp.float32))

@@ -18,8 +18,11 @@ torch key              flax param              conversion
 =====================  ======================  ===========
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from gazejax.nn.stylegan2 import EqualizedDense
 
@@ -34,16 +37,21 @@ class OSGDecoder(nn.Module):
       out_features: colour-feature channels (EG3D: 32).
       hidden: hidden width (EG3D: 64).
       lr_multiplier: EG3D's ``decoder_lr_mul`` (FFHQ: 1).
+      dtype: compute dtype of the two layers (parameters and outputs stay float32).
     """
 
     out_features: int = 32
     hidden: int = 64
     lr_multiplier: float = 1.0
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, features):
-        x = EqualizedDense(self.hidden, lr_multiplier=self.lr_multiplier, name="net_0")(features)
-        x = jax.nn.softplus(x)
-        x = EqualizedDense(1 + self.out_features, lr_multiplier=self.lr_multiplier, name="net_2")(x)
+        dense = lambda width, name: EqualizedDense(  # noqa: E731
+            width, lr_multiplier=self.lr_multiplier, dtype=self.dtype, name=name
+        )
+        x = jax.nn.softplus(dense(self.hidden, "net_0")(features))
+        # float32 from here: the densities feed volume rendering's transmittance products
+        x = dense(1 + self.out_features, "net_2")(x).astype(jnp.float32)
         rgb = jax.nn.sigmoid(x[..., 1:]) * (1 + 2 * SIGMOID_PAD) - SIGMOID_PAD
         return rgb, x[..., :1]

@@ -5,10 +5,11 @@ match the reference state_dict (``FeaExt_module_0..7``, ``density_module``,
 ``RGB_layer_0..2``); its 1x1 Conv2d layers are Dense layers here.
 """
 
-from typing import Callable
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 
 class ConcatDense(nn.Module):
@@ -25,15 +26,16 @@ class ConcatDense(nn.Module):
 
     features: int
     kernel_init: Callable = nn.linear.default_kernel_init
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, parts):
         sizes = [p.shape[-1] for p in parts]
-        kernel = self.param("kernel", self.kernel_init, (sum(sizes), self.features))
-        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        kernel = self.param("kernel", self.kernel_init, (sum(sizes), self.features)).astype(self.dtype)
+        bias = self.param("bias", nn.initializers.zeros, (self.features,)).astype(self.dtype)
         out, start = bias, 0
         for part, size in zip(parts, sizes):
-            out = out + part @ kernel[start:start + size]
+            out = out + part.astype(self.dtype) @ kernel[start:start + size]
             start += size
         return out
 
@@ -64,6 +66,7 @@ class NerfMLP(nn.Module):
     width: int = 384
     depth: int = 8
     out_features: int = 258
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, points, condition, appearance):
@@ -77,9 +80,11 @@ class NerfMLP(nn.Module):
             # Xavier where the reference applies it (trunk 1..7, density, RGB_layer_0).
             init = xavier if i > 0 else nn.linear.default_kernel_init
             parts = inputs if i == 0 else (inputs + [x] if i == skip + 1 else [x])
-            x = nn.relu(ConcatDense(self.width, kernel_init=init, name=f"FeaExt_module_{i}")(parts))
-        density = nn.Dense(1, kernel_init=xavier, name="density_module")(x)
-        h = nn.Dense(self.width, kernel_init=xavier, name="RGB_layer_0")(x)
-        h = nn.relu(ConcatDense(self.width // 2, name="RGB_layer_1")([h, appearance]))
-        features = nn.Dense(self.out_features, name="RGB_layer_2")(h)
-        return features, jax.nn.relu(density[..., 0])
+            layer = ConcatDense(self.width, kernel_init=init, dtype=self.dtype, name=f"FeaExt_module_{i}")
+            x = nn.relu(layer(parts))
+        density = nn.Dense(1, kernel_init=xavier, name="density_module", dtype=self.dtype)(x)
+        h = nn.Dense(self.width, kernel_init=xavier, name="RGB_layer_0", dtype=self.dtype)(x)
+        h = nn.relu(ConcatDense(self.width // 2, name="RGB_layer_1", dtype=self.dtype)([h, appearance]))
+        features = nn.Dense(self.out_features, name="RGB_layer_2", dtype=self.dtype)(h)
+        # float32 out: compositing multiplies many transmittances
+        return features.astype(jnp.float32), jax.nn.relu(density[..., 0].astype(jnp.float32))

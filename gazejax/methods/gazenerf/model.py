@@ -13,6 +13,8 @@ Parameter names follow the reference state_dict (see
 :mod:`gazejax.convert.gazenerf`).
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -66,16 +68,17 @@ class GazeNeRF(nn.Module):
     z_far: float = -3.5
     two_stream: bool = True
     rotate_eyes: bool = True
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     def setup(self):
         if self.feature_channels % 3:
             raise ValueError(f"feature_channels must be a multiple of 3, got {self.feature_channels}")
         make_mlp = lambda name: NerfMLP(  # noqa: E731
-            self.mlp_width, self.mlp_depth, self.feature_channels, name=name
+            self.mlp_width, self.mlp_depth, self.feature_channels, name=name, dtype=self.dtype
         )
         self.face_mlp = make_mlp("fg_CD_predictor_face")
         self.eyes_mlp = make_mlp("fg_CD_predictor_eyes") if self.two_stream else None
-        self.renderer = NeuralRenderer(self.renderer_blocks, name="neural_render")
+        self.renderer = NeuralRenderer(self.renderer_blocks, name="neural_render", dtype=self.dtype)
         shape = (1, self.featmap_size, self.featmap_size, self.feature_channels)
         self.bg_featmap = self.param("bg_featmap", nn.initializers.ones, shape)
 

@@ -29,6 +29,7 @@ from gazejax.methods.gazenerf import latent
 from gazejax.pretrained.gaze_estimator import check_estimator, estimate_angles
 from gazejax.models.perceptual import GAZENERF_LAYERS, VGGFeatures
 from gazejax.train.method import TrainState
+from gazejax.train.precision import compute_dtype
 
 _MODEL_FIELDS = ("mlp_width", "mlp_depth", "num_freqs", "feature_channels", "featmap_size",
                  "renderer_blocks", "num_samples", "z_near", "z_far", "two_stream", "rotate_eyes")
@@ -37,7 +38,7 @@ _SLOW = ("expr", "delta_euler", "delta_t")  # optim.slow_lr groups
 
 def build_model(config):
     """The :class:`GazeNeRF` described by ``config.model``."""
-    return GazeNeRF(**{k: config.model[k] for k in _MODEL_FIELDS})
+    return GazeNeRF(**{k: config.model[k] for k in _MODEL_FIELDS}, dtype=compute_dtype(config))
 
 
 def image_size(config):

@@ -23,11 +23,13 @@ from gazejax.losses.gaze import l2cs_loss
 from gazejax.models.l2cs import BINNINGS, L2CS, logits_to_angles, mirror_averaged
 from gazejax.nn.image_input import crop_and_resize
 from gazejax.train.method import TrainState
+from gazejax.train.precision import compute_dtype
 
 
 def model(config):
     return L2CS(depth=config.model.depth, num_bins=BINNINGS[config.model.binning].num_bins,
-                head_pose=config.model.get("head_pose", False), width=config.model.get("width", 64))
+                head_pose=config.model.get("head_pose", False), width=config.model.get("width", 64),
+                dtype=compute_dtype(config))
 
 
 def _optimizer(config):

@@ -8,13 +8,13 @@ from gazejax.methods.livegaze.model import LiveGaze
 from gazejax.methods.livegaze.tri_encoder import TriplaneEncoder
 
 
-def build_model(model_config):
-    """``config.model`` (ConfigDict or dict) -> :class:`LiveGaze`."""
+def build_model(model_config, dtype=jnp.float32):
+    """``config.model`` (ConfigDict or dict) -> :class:`LiveGaze` computing in ``dtype``."""
     fields = dict(model_config)
     encoder = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(fields.pop("encoder")).items()}
     if fields.get("sr_widths") is not None:
         fields["sr_widths"] = tuple(fields["sr_widths"])
-    return LiveGaze(encoder=TriplaneEncoder(**encoder), **fields)
+    return LiveGaze(encoder=TriplaneEncoder(**encoder, dtype=dtype), dtype=dtype, **fields)
 
 
 def check_inputs(model, images, gaze, camera):

@@ -19,7 +19,7 @@ Flax submodule names are the torch ones under the rule of
 ``convs.4.1`` -> ``convs_4_1``).
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -31,8 +31,8 @@ from gazejax.nn.segformer import Block, OverlapPatchEmbed
 LEAKY_SLOPE = 0.01
 
 
-def conv(features, kernel=3, stride=1, dilation=1, name=None):
-    """A biased conv with torch-style symmetric padding ``dilation * (kernel // 2)``."""
+def conv(features, kernel=3, stride=1, dilation=1, name=None, dtype=jnp.float32):
+    """A biased conv with torch-style symmetric padding ``dilation * (kernel // 2)``, computing in ``dtype``."""
     pad = dilation * (kernel // 2)
     return nn.Conv(
         features,
@@ -40,6 +40,7 @@ def conv(features, kernel=3, stride=1, dilation=1, name=None):
         strides=(stride, stride),
         padding=((pad, pad), (pad, pad)),
         kernel_dilation=(dilation, dilation),
+        dtype=dtype,
         name=name,
     )
 
@@ -59,13 +60,14 @@ class BiasBasicBlock(nn.Module):
 
     planes: int
     stride: int = 1
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        y = nn.relu(conv(self.planes, 3, self.stride, name="conv1")(x))
-        y = conv(self.planes, 3, name="conv2")(y)
+        y = nn.relu(conv(self.planes, 3, self.stride, name="conv1", dtype=self.dtype)(x))
+        y = conv(self.planes, 3, name="conv2", dtype=self.dtype)(y)
         if self.stride != 1 or x.shape[-1] != self.planes:
-            x = conv(self.planes, 1, self.stride, name="downsample_0")(x)
+            x = conv(self.planes, 1, self.stride, name="downsample_0", dtype=self.dtype)(x)
         return nn.relu(y + x)
 
 
@@ -78,15 +80,16 @@ class BiasResNetStem(nn.Module):
 
     widths: Sequence[int] = (64, 128)
     blocks: Sequence[int] = (3, 4)
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(conv(self.widths[0], 7, 2, name="conv1")(x))
+        x = nn.relu(conv(self.widths[0], 7, 2, name="conv1", dtype=self.dtype)(x))
         x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
         for stage, (width, count) in enumerate(zip(self.widths, self.blocks), start=1):
             for j in range(count):
                 stride = 2 if (j == 0 and stage > 1) else 1
-                x = BiasBasicBlock(width, stride, name=f"layer{stage}_{j}")(x)
+                x = BiasBasicBlock(width, stride, name=f"layer{stage}_{j}", dtype=self.dtype)(x)
         return x
 
 
@@ -102,16 +105,17 @@ class ASPP(nn.Module):
 
     channels: int = 256
     rates: Sequence[int] = (12, 24, 36)
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        branches = [nn.relu(conv(self.channels, 1, name="convs_0_0")(x))]
+        branches = [nn.relu(conv(self.channels, 1, name="convs_0_0", dtype=self.dtype)(x))]
         for i, rate in enumerate(self.rates, start=1):
-            branches.append(nn.relu(conv(self.channels, 3, dilation=rate, name=f"convs_{i}_0")(x)))
+            branches.append(nn.relu(conv(self.channels, 3, dilation=rate, name=f"convs_{i}_0", dtype=self.dtype)(x)))
         pooled = jnp.mean(x, axis=(1, 2), keepdims=True)
-        pooled = nn.relu(conv(self.channels, 1, name=f"convs_{len(self.rates) + 1}_1")(pooled))
+        pooled = nn.relu(conv(self.channels, 1, name=f"convs_{len(self.rates) + 1}_1", dtype=self.dtype)(pooled))
         branches.append(jnp.broadcast_to(pooled, x.shape[:3] + (self.channels,)))
-        y = nn.relu(conv(self.channels, 1, name="project_0")(jnp.concatenate(branches, -1)))
+        y = nn.relu(conv(self.channels, 1, name="project_0", dtype=self.dtype)(jnp.concatenate(branches, -1)))
         return y
 
 
@@ -122,12 +126,13 @@ class DeepLabV3(nn.Module):
     blocks: Sequence[int] = (3, 4)
     aspp_channels: int = 256
     aspp_rates: Sequence[int] = (12, 24, 36)
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        x = BiasResNetStem(self.widths, self.blocks, name="encoder")(x)
-        x = ASPP(self.aspp_channels, self.aspp_rates, name="decoder_0")(x)
-        return nn.relu(conv(self.aspp_channels, 3, name="decoder_1")(x))
+        x = BiasResNetStem(self.widths, self.blocks, name="encoder", dtype=self.dtype)(x)
+        x = ASPP(self.aspp_channels, self.aspp_rates, name="decoder_0", dtype=self.dtype)(x)
+        return nn.relu(conv(self.aspp_channels, 3, name="decoder_1", dtype=self.dtype)(x))
 
 
 class HighFrequencyEncoder(nn.Module):
@@ -136,14 +141,15 @@ class HighFrequencyEncoder(nn.Module):
     channels: int = 96
     stem_channels: int = 64
     lite: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        x = leaky_relu(conv(self.stem_channels, 7, 2, name="convs_0")(x))
+        x = leaky_relu(conv(self.stem_channels, 7, 2, name="convs_0", dtype=self.dtype)(x))
         count = 6 if self.lite else 4
         for i in range(1, count + 1):
             stride = 2 if (self.lite and i == 1) else 1
-            x = conv(self.channels, 3, stride, name=f"convs_{i}")(x)
+            x = conv(self.channels, 3, stride, name=f"convs_{i}", dtype=self.dtype)(x)
             if not (self.lite and i == count):
                 x = leaky_relu(x)
         return x
@@ -169,21 +175,22 @@ class LowFrequencyEncoder(nn.Module):
     aspp_channels: int = 256
     aspp_rates: Sequence[int] = (12, 24, 36)
     lite: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
         x = DeepLabV3(
             self.resnet_widths, self.resnet_blocks, self.aspp_channels, self.aspp_rates,
-            name="deeplabv3",
+            name="deeplabv3", dtype=self.dtype
         )(x)
-        tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed")(x)
+        tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed", dtype=self.dtype)(x)
         for i in range(self.depth):
-            tokens = Block(self.heads, self.mlp_ratio, name=f"blocks_{i}")(tokens, hw)
+            tokens = Block(self.heads, self.mlp_ratio, name=f"blocks_{i}", dtype=self.dtype)(tokens, hw)
         x = pixel_shuffle(tokens.reshape(x.shape[0], hw[0], hw[1], self.token_dim), 2)
         x = upsample2x(x)
         if self.lite:
-            x = leaky_relu(conv(self.mid_channels, 3, name="head_0")(x))
-            return conv(self.channels, 3, name="head_1")(x)
-        x = nn.relu(conv(self.mid_channels, 3, name="head_0")(x))
-        x = nn.relu(conv(self.mid_channels, 3, name="head_1")(upsample2x(x)))
-        return conv(self.channels, 3, name="head_2")(x)
+            x = leaky_relu(conv(self.mid_channels, 3, name="head_0", dtype=self.dtype)(x))
+            return conv(self.channels, 3, name="head_1", dtype=self.dtype)(x)
+        x = nn.relu(conv(self.mid_channels, 3, name="head_0", dtype=self.dtype)(x))
+        x = nn.relu(conv(self.mid_channels, 3, name="head_1", dtype=self.dtype)(upsample2x(x)))
+        return conv(self.channels, 3, name="head_2", dtype=self.dtype)(x)

@@ -8,7 +8,10 @@ output would be a mixture of gaze tokens only and the appearance of F_h would
 be lost.
 """
 
+from typing import Any
+
 import flax.linen as nn
+import jax.numpy as jnp
 
 from gazejax.nn.cross_attention import CrossAttention
 from gazejax.nn.segformer import layer_norm
@@ -19,12 +22,13 @@ class GazeFusion(nn.Module):
 
     heads: int = 4
     head_dim: int = 24
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, features, gaze_tokens):
         n, h, w, c = features.shape
         queries = features.reshape(n, h * w, c)
-        attended = CrossAttention(self.heads, self.head_dim, name="attn")(
-            layer_norm("norm")(queries), gaze_tokens
+        attended = CrossAttention(self.heads, self.head_dim, name="attn", dtype=self.dtype)(
+            layer_norm("norm", dtype=self.dtype)(queries), gaze_tokens
         )
         return features + attended.reshape(n, h, w, c)

@@ -9,6 +9,8 @@ the channel count of F_h), each with a learned token embedding added, so the
 keys/values of the cross-attention are distinguishable.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -28,15 +30,16 @@ class GazeEncoder(nn.Module):
     num_tokens: int = 16
     hidden: int = 256
     num_frequencies: int = 6
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, pitchyaw):
         h = fourier_features(pitchyaw, self.num_frequencies)
-        h = nn.silu(nn.Dense(self.hidden, name="fc1")(h))
-        h = nn.silu(nn.Dense(self.hidden, name="fc2")(h))
-        tokens = nn.Dense(self.num_tokens * self.width, name="fc3")(h)
+        h = nn.silu(nn.Dense(self.hidden, name="fc1", dtype=self.dtype)(h))
+        h = nn.silu(nn.Dense(self.hidden, name="fc2", dtype=self.dtype)(h))
+        tokens = nn.Dense(self.num_tokens * self.width, name="fc3", dtype=self.dtype)(h)
         tokens = tokens.reshape(len(pitchyaw), self.num_tokens, self.width)
         token_embedding = self.param(
             "token_embedding", nn.initializers.normal(0.02), (self.num_tokens, self.width)
         )
-        return tokens + token_embedding
+        return tokens + token_embedding.astype(self.dtype)

@@ -7,8 +7,11 @@
 Gaze is the target (pitch, yaw) in radians in the head frame (the model's
 prompt, LiveGaze paper Sec. 4.1); cameras are EG3D labels, by default the
 frontal camera (for which head-frame and camera-frame gaze coincide).
-Inputs must already be normalized face crops at the model's resolution.
+Inputs must already be normalized face crops at the model's resolution;
+:class:`FrameRedirector` takes whole photos and video frames instead.
 """
+
+import dataclasses
 
 import jax
 import numpy as np
@@ -54,3 +57,103 @@ class Redirector:
         out = jax.device_get(self._apply(self.variables, images, gaze, camera))
         out["image"] = np.clip(out["image"], 0.0, 1.0)
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class RedirectedFrame:
+    """What :class:`FrameRedirector` returns (numpy).
+
+    image: ``(H, W, 3)`` float32, the frame with every face redirected and pasted back.
+    faces: the :class:`gazejax.face.PreparedFace` of each face.
+    gaze: ``(F, 2)`` the head-frame gaze each face was given (the model's input).
+    outputs: ``(F, R, R, 3)`` the model's crops; ``alpha``: ``(H, W)`` the union of the paste masks.
+    """
+
+    image: np.ndarray
+    faces: list
+    gaze: np.ndarray
+    outputs: np.ndarray
+    alpha: np.ndarray
+
+
+class FrameRedirector:
+    """LiveGaze on whole photos and video frames: normalize each face, redirect it, paste it back.
+
+        frames = FrameRedirector.from_workdir("runs/livegaze")
+        result = frames(photo, gaze=(0.1, -0.2))        # or frames(photo, look_at_camera=True)
+        result.image                                    # (H, W, 3), faces redirected
+
+    ``gaze`` is in the frame's camera frame (docs/conventions.md) and is turned
+    into each face's head-frame gaze by :func:`gazejax.face.model_gaze`; each
+    face is rendered from the normalized camera's view of its head
+    (:func:`gazejax.face.eg3d_view`). The face front end is :mod:`gazejax.face`.
+    """
+
+    def __init__(self, redirector):
+        from gazejax.face import NormalizationSpec  # noqa: PLC0415
+
+        self.redirector = redirector
+        self.spec = NormalizationSpec.for_size(redirector.resolution)
+
+    @classmethod
+    def from_workdir(cls, workdir, step=None):
+        """Loads a LiveGaze run (or bundle) with :meth:`Redirector.from_workdir`."""
+        return cls(Redirector.from_workdir(workdir, step))
+
+    def prepare(self, frame, camera_matrix=None, landmarks=None):
+        """The frame's faces at the model's input (:func:`gazejax.face.prepare_faces`); K defaults to the FOV guess."""
+        from gazejax import face  # noqa: PLC0415
+
+        if camera_matrix is None:
+            camera_matrix = face.camera_matrix(frame.shape[1], frame.shape[0])
+        return face.prepare_faces(frame, camera_matrix, self.spec, landmarks)
+
+    def __call__(self, frame, gaze=None, look_at_camera=False, region="face", faces=None):
+        """:class:`RedirectedFrame` of ``frame (H, W, 3)`` float32 in [0, 1].
+
+        ``faces`` (from :meth:`prepare`) skips the detection; a frame without a
+        face comes back unchanged.
+        """
+        frame = np.asarray(frame, np.float32)
+        faces = self.prepare(frame) if faces is None else faces
+        return self.redirect_frames([frame], [faces], gaze, look_at_camera, region)[0]
+
+    def redirect_frames(self, frames, faces, gaze=None, look_at_camera=False, region="face"):
+        """:meth:`__call__` on several frames with their prepared ``faces`` lists, in one model call.
+
+        The model's batch is padded to a power of two, so a video's batches
+        (whose face counts vary) compile a few shapes only.
+        """
+        from gazejax import face  # noqa: PLC0415
+
+        every = [f for frame_faces in faces for f in frame_faces]
+        head_gaze = face.faces_model_gaze(every, gaze, look_at_camera)
+        r = self.resolution
+        outputs = np.zeros((0, r, r, 3), np.float32)
+        if every:
+            views = np.array([face.eg3d_view(f.crop.head_rotation) for f in every], np.float32)
+            cameras = np.asarray(camera_label(views[:, 0], views[:, 1]), np.float32)
+            crops = np.stack([f.crop.image for f in every])
+            padded = 1 << (len(every) - 1).bit_length()
+
+            def pad(x):
+                return np.concatenate([x, np.repeat(x[-1:], padded - len(x), 0)])
+
+            outputs = self.redirector(pad(crops), pad(head_gaze), pad(cameras))["image"][: len(every)]
+        results, start = [], 0
+        for frame, frame_faces in zip(frames, faces):
+            frame = np.asarray(frame, np.float32)
+            image, alpha = frame, np.zeros(frame.shape[:2], np.float32)
+            stop = start + len(frame_faces)
+            for f, output in zip(frame_faces, outputs[start:stop]):
+                image, face_alpha = face.paste(image, output, f.crop, face.region_mask(f.crop, region))
+                alpha = np.maximum(alpha, face_alpha)
+            results.append(RedirectedFrame(image if frame_faces else frame.copy(), list(frame_faces),
+                                           head_gaze[start:stop], outputs[start:stop], alpha))
+            start = stop
+        return results
+
+    @property
+    def resolution(self):
+        """Side of the normalized crops."""
+        return self.redirector.resolution

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from gazejax.losses.perceptual import perceptual_loss
 from gazejax.losses.reconstruction import masked_l1
 from gazejax.methods.livegaze.build import build_model, model_variables
+from gazejax.train.precision import compute_dtype
 
 
 def perceptual_network_of(config):
@@ -64,7 +65,7 @@ def teacher_depth(config, target, resolution):
 
 def total_loss(config, params, extra, batch, key):
     """(total loss, metrics) of one pair batch; ``key`` jitters the ray samples."""
-    model = build_model(config.model)
+    model = build_model(config.model, compute_dtype(config))
     source, target = batch["source"], batch["target"]
     out = model.apply(model_variables(params, extra), source["image"], target["gaze_head"], target["camera"], key)
     w = config.loss
@@ -72,10 +73,15 @@ def total_loss(config, params, extra, batch, key):
     eyes = jnp.maximum(target["left_eye_mask"], target["right_eye_mask"])
     face_l1 = masked_l1(out["image"], target["image"], face)
     eye_l1 = masked_l1(out["image"], target["image"], eyes)
-    depth, depth_mask = teacher_depth(config, target, model.neural_resolution)
-    depth_l1 = masked_l1(out["depth"][..., None], depth[..., None], depth_mask)
-    metrics = dict(face_l1=face_l1, eye_l1=eye_l1, depth_l1=depth_l1)
-    loss = w.reconstruction * (w.face * face_l1 + w.eyes * eye_l1) + w.depth * depth_l1
+    metrics = dict(face_l1=face_l1, eye_l1=eye_l1)
+    loss = w.reconstruction * (w.face * face_l1 + w.eyes * eye_l1)
+    if w.depth:  # real datasets have no true depth: their configs set loss.depth = 0 or a teacher
+        if "depth" not in target and not config.loss.depth_teacher:
+            raise ValueError("loss.depth > 0 needs records with 'depth' or a loss.depth_teacher; "
+                             "set loss.depth=0 for datasets without depth")
+        depth, depth_mask = teacher_depth(config, target, model.neural_resolution)
+        metrics["depth_l1"] = masked_l1(out["depth"][..., None], depth[..., None], depth_mask)
+        loss = loss + w.depth * metrics["depth_l1"]
     if extra is not None and "perceptual" in extra:
         network = perceptual_network_of(config)[0]
         features = network.apply(extra["perceptual"], jnp.concatenate([

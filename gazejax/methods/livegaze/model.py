@@ -14,6 +14,8 @@ converted inside. Parameters split into two optimizer groups, ``encoder``
 paper's learning rates are given per group (Sec. 4.1).
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -55,9 +57,12 @@ class LiveGaze(nn.Module):
     n_fine: int = 48
     box_warp: float = 1.0
     chunk_rays: int | None = None
+    dtype: Any = jnp.float32  # of the tri-plane decoder (the encoder has its own); not the super-resolution
 
     def setup(self):
-        self.decoder = OSGDecoder(out_features=self.encoder.triplane_channels, hidden=self.decoder_hidden)
+        self.decoder = OSGDecoder(
+            out_features=self.encoder.triplane_channels, hidden=self.decoder_hidden, dtype=self.dtype
+        )
         if self.sr_variant != "none":
             self.superresolution = SuperresolutionHybrid(self.sr_variant, widths=self.sr_widths)
             self.w = self.param("w", nn.initializers.normal(1.0), (1, 1, self.w_dim))

@@ -16,6 +16,7 @@ from gazejax.methods.livegaze import losses
 from gazejax.methods.livegaze.build import build_model, init_variables, model_variables
 from gazejax.metrics import psnr, ssim
 from gazejax.train.method import TrainState
+from gazejax.train.precision import compute_dtype
 
 
 def _labels(params):
@@ -34,7 +35,7 @@ def optimizer(config):
 
 
 def init(config, key, batch):
-    model = build_model(config.model)
+    model = build_model(config.model, compute_dtype(config))
     source, target = batch["source"], batch["target"]
     variables = dict(init_variables(model, key, source["image"], target["gaze_head"], target["camera"]))
     params = variables.pop("params")
@@ -65,7 +66,7 @@ def train_step(config, state, batch, key):
 
 def redirect(config, variables, images, gaze, camera):
     """Deterministic redirection (no sample jitter) with :func:`model_variables`: the output dict."""
-    return build_model(config.model).apply(variables, images, gaze, camera, None)
+    return build_model(config.model, compute_dtype(config)).apply(variables, images, gaze, camera, None)
 
 
 def eval_step(config, state, batch):

@@ -7,7 +7,7 @@ as in Live3D's public reimplementation (Live3DPortrait); small configs may
 normalise them instead.
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -65,21 +65,27 @@ class TriplaneEncoder(nn.Module):
     fusion_head_dim: int = 24
     triplane_channels: int = 32
     normalized_coordinates: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, images, gaze):
         x = encoder_input(images, self.normalized_coordinates)
-        high = HighFrequencyEncoder(self.feature_channels, self.stem_channels, self.lite, name="high")(x)
+        high = HighFrequencyEncoder(
+            self.feature_channels, self.stem_channels, self.lite, dtype=self.dtype, name="high"
+        )(x)
         low = LowFrequencyEncoder(
             self.feature_channels, self.mid_channels, self.token_dim, self.low_depth, self.low_heads,
             self.mlp_ratio, self.resnet_widths, self.resnet_blocks, self.aspp_channels,
-            self.aspp_rates, self.lite, name="low",
+            self.aspp_rates, self.lite, dtype=self.dtype, name="low",
         )(x)
         gaze_tokens = GazeEncoder(
-            self.feature_channels, self.gaze_tokens, self.gaze_hidden, self.gaze_frequencies, name="gaze"
+            self.feature_channels, self.gaze_tokens, self.gaze_hidden, self.gaze_frequencies,
+            dtype=self.dtype, name="gaze",
         )(gaze)
-        appearance = GazeFusion(self.fusion_heads, self.fusion_head_dim, name="fusion")(high, gaze_tokens)
+        fusion = GazeFusion(self.fusion_heads, self.fusion_head_dim, dtype=self.dtype, name="fusion")
+        appearance = fusion(high, gaze_tokens)
         return TriplaneDecoder(
             self.triplane_channels, self.wide_channels, self.mid_channels, self.token_dim,
-            self.final_heads, self.mlp_ratio, self.final_sr_ratio, self.lite, name="decoder",
+            self.final_heads, self.mlp_ratio, self.final_sr_ratio, self.lite, dtype=self.dtype,
+            name="decoder",
         )(appearance, low)

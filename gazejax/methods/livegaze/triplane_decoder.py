@@ -17,6 +17,8 @@ widths, not the activations; this is our reading). Output: tri-plane
 ``(N, 3, R/2, R/2, triplane_channels)`` in EG3D's plane order.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -37,25 +39,26 @@ class TriplaneDecoder(nn.Module):
     mlp_ratio: float = 2.0
     sr_ratio: int = 2
     lite: bool = False
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, appearance, geometry):
-        x = leaky_relu(conv(self.wide_channels, name="convs_0")(jnp.concatenate([appearance, geometry], -1)))
+        x = leaky_relu(conv(self.wide_channels, name="convs_0", dtype=self.dtype)(jnp.concatenate([appearance, geometry], -1)))
         if not self.lite:
-            x = leaky_relu(conv(self.mid_channels, name="convs_1")(x))
+            x = leaky_relu(conv(self.mid_channels, name="convs_1", dtype=self.dtype)(x))
         tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed")(x)
         tokens = Block(self.heads, self.mlp_ratio, self.sr_ratio, name="block")(tokens, hw)
         x = pixel_shuffle(tokens.reshape(x.shape[0], hw[0], hw[1], self.token_dim), 2)
         out = 3 * self.triplane_channels
         if self.lite:
-            x = upsample2x(leaky_relu(conv(self.wide_channels, name="out_0")(x)))
+            x = upsample2x(leaky_relu(conv(self.wide_channels, name="out_0", dtype=self.dtype)(x)))
             widths = {"out_1": self.mid_channels, "out_2": self.mid_channels, "out_3": out, "out_4": out}
         else:
             x = jnp.concatenate([x, geometry], -1)
             widths = {"out_0": self.wide_channels, "out_1": self.mid_channels, "out_2": self.mid_channels,
                       "out_3": out}
         for i, (name, width) in enumerate(widths.items()):
-            x = conv(width, name=name)(x)
+            x = conv(width, name=name, dtype=self.dtype)(x)
             if i < len(widths) - 1:
                 x = leaky_relu(x)
         return planes_from_channels(x)

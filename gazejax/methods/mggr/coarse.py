@@ -5,7 +5,7 @@ multimodal guidance ``Delta r_s`` at every scale (Fig. 2), predicts a dense
 flow that warps the source patch into the coarse output ``x~_b``.
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -33,15 +33,16 @@ class Encoder(nn.Module):
 
     features: Sequence[int]
     angle_scale_deg: Sequence[float]
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, patch, head_pose):
         n, h, w, _ = patch.shape
         pose = tile(normalize_angles(head_pose, self.angle_scale_deg), h, w)
         x = jnp.concatenate([2.0 * patch - 1.0, pose], axis=-1)
-        x = ConvNormRelu(self.features[0])(x)
+        x = ConvNormRelu(self.features[0], dtype=self.dtype)(x)
         for width in self.features[1:]:
-            x = ConvNormRelu(width, kernel=4, stride=2)(x)
+            x = ConvNormRelu(width, kernel=4, stride=2, dtype=self.dtype)(x)
         return x
 
 
@@ -74,6 +75,7 @@ class Decoder(nn.Module):
     use_gazemap: bool = True
     predict_flow: bool = True
     max_flow: float = 8.0
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, latent, source_gaze, target_gaze):
@@ -84,14 +86,17 @@ class Decoder(nn.Module):
             )
             return jnp.concatenate([x, g], axis=-1)
 
-        x = ConvNormRelu(self.features[-1])(with_guidance(latent))
+        x = ConvNormRelu(self.features[-1], dtype=self.dtype)(with_guidance(latent))
         for width in reversed(self.features[:-1]):
-            x = UpConvNormRelu(width)(with_guidance(x))
-        x = ConvNormRelu(self.features[0])(with_guidance(x))
+            x = UpConvNormRelu(width, dtype=self.dtype)(with_guidance(x))
+        x = ConvNormRelu(self.features[0], dtype=self.dtype)(with_guidance(x))
         if not self.predict_flow:
-            return jax.nn.sigmoid(nn.Conv(3, (3, 3), padding=1, name="image_head")(x))
-        raw = nn.Conv(2, (3, 3), padding=1, kernel_init=nn.initializers.zeros, name="flow_head")(x)
-        return self.max_flow * jnp.tanh(raw)
+            image = nn.Conv(3, (3, 3), padding=1, dtype=self.dtype, name="image_head")(x)
+            return jax.nn.sigmoid(image.astype(jnp.float32))
+        raw = nn.Conv(2, (3, 3), padding=1, kernel_init=nn.initializers.zeros, dtype=self.dtype,
+                      name="flow_head")(x)
+        # float32 from here: the flow's sub-pixel part is what moves the iris
+        return self.max_flow * jnp.tanh(raw.astype(jnp.float32))
 
 
 class CoarseModel(nn.Module):
@@ -101,6 +106,7 @@ class CoarseModel(nn.Module):
       features: encoder/decoder channels per scale, full resolution first.
       angle_scale_deg, use_gazemap: see ``gazemap.guidance``.
       predict_flow, max_flow: see :class:`Decoder`.
+      dtype: compute dtype (parameters stay float32; outputs are float32).
 
     Call: source patch (N, H, W, 3) in [0, 1], head_pose, source_gaze,
       target_gaze (N, 2) radians -> dict(image=(N, H, W, 3) coarse output,
@@ -113,13 +119,14 @@ class CoarseModel(nn.Module):
     use_gazemap: bool = True
     predict_flow: bool = True
     max_flow: float = 8.0
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, patch, head_pose, source_gaze, target_gaze):
-        latent = Encoder(self.features, self.angle_scale_deg)(patch, head_pose)
+        latent = Encoder(self.features, self.angle_scale_deg, dtype=self.dtype)(patch, head_pose)
         out = Decoder(
             self.features, self.angle_scale_deg, self.use_gazemap,
-            self.predict_flow, self.max_flow,
+            self.predict_flow, self.max_flow, dtype=self.dtype,
         )(latent, source_gaze, target_gaze)
         if not self.predict_flow:
             return dict(image=out, flow=jnp.zeros(patch.shape[:3] + (2,), patch.dtype))

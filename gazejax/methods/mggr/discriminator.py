@@ -5,7 +5,7 @@ MGGR Sec. 3.2 ("Multi-task Discriminator Learning", Eq. 10-12): ``D_adv`` and
 no conditions.
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -23,12 +23,13 @@ class Trunk(nn.Module):
     """
 
     features: Sequence[int]
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
         x = 2.0 * x - 1.0
         for width in self.features:
-            x = nn.leaky_relu(nn.Conv(width, (4, 4), strides=2, padding=1)(x), _SLOPE)
+            x = nn.leaky_relu(nn.Conv(width, (4, 4), strides=2, padding=1, dtype=self.dtype)(x), _SLOPE)
         return x
 
 
@@ -47,13 +48,15 @@ class Head(nn.Module):
     hidden: int
     outputs: int
     spatial: bool
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        x = nn.leaky_relu(nn.Conv(self.hidden, (3, 3), padding=1, name="hidden")(x), _SLOPE)
+        hidden = nn.Conv(self.hidden, (3, 3), padding=1, dtype=self.dtype, name="hidden")
+        x = nn.leaky_relu(hidden(x), _SLOPE)
         if self.spatial:
-            return nn.Conv(self.outputs, (3, 3), padding=1, name="out")(x)
-        out = nn.Conv(self.outputs, x.shape[1:3], padding="VALID", name="out")(x)
+            return nn.Conv(self.outputs, (3, 3), padding=1, dtype=self.dtype, name="out")(x)
+        out = nn.Conv(self.outputs, x.shape[1:3], padding="VALID", dtype=self.dtype, name="out")(x)
         return out.reshape(x.shape[0], self.outputs)
 
 
@@ -67,6 +70,7 @@ class Discriminator(nn.Module):
     Attributes:
       features: trunk channels (one stride-2 conv each).
       head_features: hidden channels of each head.
+      dtype: compute dtype (parameters stay float32; outputs are float32).
 
     Call: (N, H, W, 3) in [0, 1] -> (adv_logits (N, H / 2^L, W / 2^L),
       gaze (N, 2)).
@@ -74,10 +78,11 @@ class Discriminator(nn.Module):
 
     features: Sequence[int] = (64, 128, 256, 512)
     head_features: int = 512
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
-        shared = Trunk(self.features, name="trunk")(x)
-        adv = Head(self.head_features, 1, spatial=True, name="adv_head")(shared)
-        gaze = Head(self.head_features, 2, spatial=False, name="gaze_head")(shared)
-        return jnp.squeeze(adv, -1), gaze
+        shared = Trunk(self.features, dtype=self.dtype, name="trunk")(x)
+        adv = Head(self.head_features, 1, spatial=True, dtype=self.dtype, name="adv_head")(shared)
+        gaze = Head(self.head_features, 2, spatial=False, dtype=self.dtype, name="gaze_head")(shared)
+        return jnp.squeeze(adv, -1).astype(jnp.float32), gaze.astype(jnp.float32)

@@ -5,7 +5,7 @@ patch, the head pose and the multimodal guidance, and predicts a residual
 image that is added to the coarse output: ``x^_b = R + x~_b``.
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -20,11 +20,13 @@ class ResidualBlock(nn.Module):
     Call: (N, H, W, C) -> (N, H, W, C).
     """
 
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
+
     @nn.compact
     def __call__(self, x):
-        y = ConvNormRelu(x.shape[-1])(x)
-        y = nn.Conv(x.shape[-1], (3, 3), padding=1, use_bias=False)(y)
-        return x + nn.InstanceNorm()(y)
+        y = ConvNormRelu(x.shape[-1], dtype=self.dtype)(x)
+        y = nn.Conv(x.shape[-1], (3, 3), padding=1, use_bias=False, dtype=self.dtype)(y)
+        return x + nn.InstanceNorm(dtype=self.dtype)(y)
 
 
 class Generator(nn.Module):
@@ -49,6 +51,7 @@ class Generator(nn.Module):
       num_blocks: residual blocks at the lowest scale.
       angle_scale_deg, use_gazemap: see ``gazemap.guidance``.
       residual: learn ``R`` (True) or the image (False).
+      dtype: compute dtype (parameters stay float32; the output is float32).
 
     Call: coarse, source (N, H, W, 3) in [0, 1]; head_pose, source_gaze,
       target_gaze (N, 2) radians -> (N, H, W, 3).
@@ -59,6 +62,7 @@ class Generator(nn.Module):
     angle_scale_deg: Sequence[float] = (20.0, 30.0)
     use_gazemap: bool = True
     residual: bool = True
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, coarse, source, head_pose, source_gaze, target_gaze):
@@ -68,13 +72,14 @@ class Generator(nn.Module):
         )
         pose = tile(normalize_angles(head_pose, self.angle_scale_deg), h, w)
         x = jnp.concatenate([2.0 * coarse - 1.0, 2.0 * source - 1.0, pose, condition], axis=-1)
-        x = ConvNormRelu(self.features[0], kernel=7)(x)
+        x = ConvNormRelu(self.features[0], kernel=7, dtype=self.dtype)(x)
         for width in self.features[1:]:
-            x = ConvNormRelu(width, kernel=4, stride=2)(x)
+            x = ConvNormRelu(width, kernel=4, stride=2, dtype=self.dtype)(x)
         for _ in range(self.num_blocks):
-            x = ResidualBlock()(x)
+            x = ResidualBlock(dtype=self.dtype)(x)
         for width in reversed(self.features[:-1]):
-            x = UpConvNormRelu(width)(x)
+            x = UpConvNormRelu(width, dtype=self.dtype)(x)
         init = nn.initializers.zeros if self.residual else nn.initializers.lecun_normal()
-        out = jnp.tanh(nn.Conv(3, (7, 7), padding=3, kernel_init=init, name="out")(x))
+        out = nn.Conv(3, (7, 7), padding=3, kernel_init=init, dtype=self.dtype, name="out")(x)
+        out = jnp.tanh(out.astype(jnp.float32))
         return coarse + out if self.residual else (out + 1.0) / 2.0

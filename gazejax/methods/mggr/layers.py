@@ -5,6 +5,8 @@ and the source of its data protocol): convolutions followed by instance
 normalisation and ReLU, NHWC.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -17,6 +19,7 @@ class ConvNormRelu(nn.Module):
       features: output channels.
       kernel: square kernel size.
       stride: 1, or 2 to halve H and W (needs even H, W).
+      dtype: compute dtype (parameters stay float32).
 
     Call: (N, H, W, C) -> (N, H / stride, W / stride, features).
     """
@@ -24,6 +27,7 @@ class ConvNormRelu(nn.Module):
     features: int
     kernel: int = 3
     stride: int = 1
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
@@ -31,9 +35,9 @@ class ConvNormRelu(nn.Module):
         pad = (self.kernel - self.stride + 1) // 2
         x = nn.Conv(
             self.features, (self.kernel, self.kernel), strides=self.stride,
-            padding=((pad, pad), (pad, pad)), use_bias=False,
+            padding=((pad, pad), (pad, pad)), use_bias=False, dtype=self.dtype,
         )(x)
-        return nn.relu(nn.InstanceNorm()(x))
+        return nn.relu(nn.InstanceNorm(dtype=self.dtype)(x))
 
 
 class UpConvNormRelu(nn.Module):
@@ -46,12 +50,13 @@ class UpConvNormRelu(nn.Module):
     """
 
     features: int
+    dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x):
         n, h, w, c = x.shape
         x = jax.image.resize(x, (n, 2 * h, 2 * w, c), method="nearest")
-        return ConvNormRelu(self.features)(x)
+        return ConvNormRelu(self.features, dtype=self.dtype)(x)
 
 
 def tile(vector, height, width):

@@ -29,6 +29,7 @@ from gazejax.methods.mggr.gazemap import normalize_angles
 from gazejax.methods.mggr.generator import Generator
 from gazejax.pretrained.perceptual import perceptual_network
 from gazejax.train.method import TrainState
+from gazejax.train.precision import compute_dtype
 
 GROUPS = ("coarse", "generator", "discriminator")
 _MIRROR_YAW = jnp.array([1.0, -1.0])
@@ -41,13 +42,15 @@ METRICS = ("loss", "stage", "coarse_recon", "g_recon", "g_feature", "g_style", "
 def build_models(config):
     """(CoarseModel, Generator, Discriminator) from ``config.model``."""
     m = config.model
-    shared = dict(angle_scale_deg=tuple(m.angle_scale_deg), use_gazemap=m.use_gazemap)
+    dtype = compute_dtype(config)
+    shared = dict(angle_scale_deg=tuple(m.angle_scale_deg), use_gazemap=m.use_gazemap, dtype=dtype)
     return (
         CoarseModel(features=tuple(m.coarse_features), predict_flow=m.predict_flow,
                     max_flow=m.max_flow, **shared),
         Generator(features=tuple(m.generator_features), num_blocks=m.generator_blocks,
                   residual=m.residual, **shared),
-        Discriminator(features=tuple(m.discriminator_features), head_features=m.head_features),
+        Discriminator(features=tuple(m.discriminator_features), head_features=m.head_features,
+                      dtype=dtype),
     )
 
 

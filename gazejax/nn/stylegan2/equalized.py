@@ -19,9 +19,10 @@ torch key                  flax param                   conversion
 =========================  ===========================  =========================
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
+import jax.numpy as jnp
 import numpy as np
 
 from gazejax.nn.stylegan2.bias_act import ACTIVATIONS, bias_act
@@ -38,6 +39,7 @@ class EqualizedDense(nn.Module):
       lr_multiplier: learning-rate multiplier (0.01 in the mapping network).
       bias_init: initial stored bias value (effective bias = bias_init * lr_multiplier).
       use_bias: whether there is a bias.
+      dtype: compute dtype (parameters stay float32).
     """
 
     features: int
@@ -45,6 +47,7 @@ class EqualizedDense(nn.Module):
     lr_multiplier: float = 1.0
     bias_init: float = 0.0
     use_bias: bool = True
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x):
@@ -52,11 +55,11 @@ class EqualizedDense(nn.Module):
         kernel = self.param(
             "kernel", nn.initializers.normal(1.0 / self.lr_multiplier), (fan_in, self.features)
         )
-        y = x @ (kernel * (self.lr_multiplier / np.sqrt(fan_in)))
+        y = x.astype(self.dtype) @ (kernel * (self.lr_multiplier / np.sqrt(fan_in))).astype(self.dtype)
         bias = None
         if self.use_bias:
             stored = self.param("bias", nn.initializers.constant(self.bias_init), (self.features,))
-            bias = stored * self.lr_multiplier
+            bias = (stored * self.lr_multiplier).astype(self.dtype)
         return bias_act(y, bias, act=self.activation)
 
 

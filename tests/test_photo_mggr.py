@@ -1,0 +1,65 @@
+"""``gazejax redirect --image PHOTO`` with an MGGR run: eye patches cut, redirected, the eyes pasted back.
+
+A tiny MGGR run trained for a few steps on fake eye patches; the photo is
+grace_hopper.jpg with the canonical face posed over hers as ``--landmarks``.
+"""
+
+import numpy as np
+from matplotlib import cbook
+from PIL import Image
+
+from face_poses import head_rotation, project
+from gazejax import face
+from gazejax.cli import main
+from gazejax.commands.image_files import read_rgb
+from gazejax.face.eye_patches import cut_eye_patches, paste_eye_patches
+
+PHOTO = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+
+
+def _crop(size=128):
+    photo = read_rgb(PHOTO)
+    k = face.camera_matrix(photo.shape[1], photo.shape[0])
+    landmarks = project(head_rotation(0.05, 0.1), (-10, -40, 350), k)
+    return landmarks, face.normalize(photo, landmarks, face.fit_head_pose(landmarks, k), k,
+                                     face.NormalizationSpec.for_size(size))
+
+
+def test_eye_patches_are_centred_on_the_eyes_and_the_right_one_is_mirrored():
+    _, crop = _crop()
+    left, right = cut_eye_patches(crop.image, crop.landmarks, 32)
+    assert (left.eye, left.mirrored, right.eye, right.mirrored) == ("left", False, "right", True)
+    for patch, centre in zip((left, right), face.eye_centres(crop.landmarks)[::-1]):
+        opening = np.argwhere(patch.mask > 0).mean(0)[::-1]  # (x, y) of the eye opening in the patch
+        np.testing.assert_allclose(opening, [16, 16], atol=2.5)
+        np.testing.assert_allclose(patch.affine[:, :2] @ centre + patch.affine[:, 2], [16, 16], atol=2.5)
+    # the mirrored right eye's outer corner (33) lies on the patch's right, as a left eye's outer corner (263)
+    outer = crop.landmarks[[263, 33]]
+    assert (left.affine[:, :2] @ outer[0] + left.affine[:, 2])[0] > 16
+    assert (right.affine[:, :2] @ outer[1] + right.affine[:, 2])[0] > 16
+    # pasting white patches whitens the eyes and nothing far from them
+    white = paste_eye_patches(crop.image, [left, right], np.ones((2, 32, 32, 3), np.float32))
+    changed = (white != crop.image).any(-1)
+    assert changed[crop.left_eye_mask > 0].all() and changed[crop.right_eye_mask > 0].all()
+    assert changed.mean() < 0.1
+
+
+def test_mggr_run_redirects_the_eyes_of_a_photo(tmp_path, capsys):
+    overrides = ["--config.data.builder=test_mggr_train:fake_patch_source", "--config.num_steps=2",
+                 "--config.schedule.coarse_steps=1", "--config.schedule.fine_steps=1",
+                 "--config.checkpoint_every=2", "--config.sample_every=0"]
+    run = str(tmp_path / "run")
+    assert main(["train", "--config", "configs/mggr.py:tiny", "--workdir", run, *overrides]) == 0
+    landmarks, _ = _crop()
+    np.save(tmp_path / "face.npy", landmarks)
+    out = tmp_path / "out.png"
+    assert main(["redirect", "--checkpoint", run, "--image", PHOTO, "--landmarks", str(tmp_path / "face.npy"),
+                 "--gaze=0.1,0.1", "--out", str(out)]) == 0
+    assert "redirected the eyes of 1 face" in capsys.readouterr().out
+    before = (read_rgb(PHOTO) * 255 + 0.5).astype(np.uint8)
+    changed = (np.asarray(Image.open(out)) != before).any(-1)
+    rows, cols = np.nonzero(changed)
+    assert 0 < changed.mean() < 0.05
+    eyes = face.eye_centres(landmarks)
+    assert rows.min() <= eyes[:, 1].min() and rows.max() >= eyes[:, 1].max()
+    assert cols.min() <= eyes[:, 0].min() and cols.max() >= eyes[:, 0].max()
