@@ -13,4 +13,6 @@ BENCHMARKS = {
     "livegaze": "LiveGaze encode/render/total latency at 512^2",
     "gazenerf": "GazeNeRF training step and per-subject fit",
     "mggr": "MGGR redirect latency and stage-1/2 training steps",
+    "gpu": "every benchmark at the papers' shapes with FLOP and bandwidth fractions (--quick on a CPU)",
+    "scaling": "render and LiveGaze time and memory against rays x samples and output side (JSON + PNG plot)",
 }

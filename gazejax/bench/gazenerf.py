@@ -27,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gazejax import convert
-from gazejax.bench.timing import record, time_jax, xla_flops
+from gazejax.bench.memory import ShapeTooBig
+from gazejax.bench.timing import compile_checked, record, skipped_record, time_jax
 from gazejax.models.gazenerf_estimator import GazeNeRFEstimator
 from gazejax.models.l2cs import L2CS
 from gazejax.models.perceptual import VGGFeatures
@@ -104,23 +105,27 @@ def run(args):
         state = jax.jit(functools.partial(gazenerf.init, config))(jax.random.key(0), batch)
         step = jax.jit(functools.partial(gazenerf.train_step, config), donate_argnums=(0,))
 
-        # Donation consumes the state, so each call feeds the previous output back.
-        holder = [state]
-
-        def one_step():
-            holder[0], metrics = step(holder[0], batch, jax.random.key(0))
-            return metrics["loss"]
-
-        timing = time_jax(one_step, runs=runs)
-        # after the timed calls, so that the lowering hits the compiled step in jit's cache
-        flops = xla_flops(step, holder[0], batch, jax.random.key(0))
         size = gazenerf.image_size(config)
         m = config.model
         shapes = dict(image=[1, size, size, 3], featmap=[m.featmap_size] * 2 + [m.feature_channels],
                       samples=config.model.num_samples, mlp_width=config.model.mlp_width)
+        try:
+            compiled, measured = compile_checked(step, state, batch, jax.random.key(0), budget_bytes=args.budget_bytes)
+        except ShapeTooBig as too_big:
+            # the fit runs the same step, so it does not fit either
+            return [skipped_record(name, f"gazenerf:{variant}", shapes, too_big, batch=1)
+                    for name in ("gazenerf_train_step", "gazenerf_fit_and_redirect")]
+
+        # Donation consumes the state, so each call feeds the previous output back.
+        holder = [state]
+
+        def one_step():
+            holder[0], metrics = compiled(holder[0], batch, jax.random.key(0))
+            return metrics["loss"]
+
+        timing = dict(time_jax(one_step, runs=runs), **measured)  # compile_ms: lowering + compilation only
         losses = "L1 x3, nonhead, bg, " + ("" if variant == "synthgaze" else "VGG x3, ") + "functional, offsets"
-        records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1, losses=losses,
-                          gflops=None if flops is None else flops / 1e9, **timing)]
+        records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1, losses=losses, **timing)]
 
         gaze = jnp.array([[0.2, -0.1]])
         net, extra = holder[0].params["net"], holder[0].extra

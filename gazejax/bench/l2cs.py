@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gazejax.bench.timing import record, time_host, time_jax
+from gazejax.bench.memory import ShapeTooBig
+from gazejax.bench.timing import record, skipped_record, time_host, time_jax
 from gazejax.convert.l2cs import IGNORED, module_path
 from gazejax.convert.tree import map_state_dict
 from gazejax.models.l2cs import L2CS
@@ -52,7 +53,12 @@ def run(args):
     records = []
     for batch in batches:
         images = np.random.default_rng(batch).random((batch, size, size, 3), dtype=np.float32)
-        jax_t = time_jax(forward, variables, jax.device_put(images), runs=args.runs)
+        try:
+            jax_t = time_jax(forward, variables, jax.device_put(images), runs=args.runs, budget_bytes=args.budget_bytes)
+        except ShapeTooBig as too_big:
+            records.append(skipped_record("l2cs", {"arch": f"resnet{DEPTH}", "batch": batch},
+                                          {"images": [batch, size, size, 3]}, too_big))
+            continue
         x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
 
         def torch_forward():
@@ -99,7 +105,12 @@ def _train_step_record(args, threads):
                                    train=True, mutable=["batch_stats"])
         return jnp.mean(logits["pitch"] ** 2) + jnp.mean(logits["yaw"] ** 2)
 
-    jax_t = time_jax(jax.jit(jax.grad(loss)), variables["params"], jax.device_put(images), runs=args.runs)
+    try:
+        jax_t = time_jax(jax.jit(jax.grad(loss)), variables["params"], jax.device_put(images), runs=args.runs,
+                         budget_bytes=args.budget_bytes)
+    except ShapeTooBig as too_big:
+        return skipped_record("l2cs_train_step", {"arch": f"resnet{JUDGE_DEPTH}", "batch": batch},
+                              {"images": [batch, JUDGE_SIZE, JUDGE_SIZE, 3]}, too_big)
     torch_net = torch_net.to(memory_format=torch.channels_last)
     x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy()).to(memory_format=torch.channels_last)
 

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gazejax import convert
-from gazejax.bench.timing import record, time_jax
+from gazejax.bench.memory import ShapeTooBig
+from gazejax.bench.timing import record, skipped_record, time_jax
 from gazejax.models.perceptual import VGGFeatures
 from gazejax.methods.mggr import training as mggr
 from gazejax.train.config_loading import load_config
@@ -58,13 +59,18 @@ def run(args):
         coarse_step = jax.jit(lambda s: mggr.coarse_step(config, s, pairs))
         fine_step = jax.jit(lambda s: mggr.fine_step(config, s, pairs))
         shapes = {"patches": list(pairs["source"].shape)}
-        timed = [
-            ("mggr_redirect", time_jax(redirect, state.params, pairs["source"], runs=args.runs)),
-            ("mggr_step_coarse", time_jax(coarse_step, state, runs=args.runs)),
-            ("mggr_step_fine", time_jax(fine_step, state, runs=args.runs)),
+        functions = [
+            ("mggr_redirect", redirect, (state.params, pairs["source"])),
+            ("mggr_step_coarse", coarse_step, (state,)),
+            ("mggr_step_fine", fine_step, (state,)),
         ]
-    n = pairs["source"].shape[0]
-    return [
-        record(name, variant, shapes, patches_per_s=n / (t["median_ms"] / 1e3), **t)
-        for name, t in timed
-    ]
+        n = pairs["source"].shape[0]
+        records = []
+        for name, fn, fn_args in functions:
+            try:
+                t = time_jax(fn, *fn_args, runs=args.runs, budget_bytes=args.budget_bytes)
+            except ShapeTooBig as too_big:
+                records.append(skipped_record(name, variant, shapes, too_big))
+                continue
+            records.append(record(name, variant, shapes, patches_per_s=n / (t["median_ms"] / 1e3), **t))
+    return records

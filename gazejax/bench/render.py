@@ -9,13 +9,16 @@ Each record reports samples/s (batch x rays x 96 samples per render) for the
 forward pass and forward+backward (gradients w.r.t. the tri-plane and decoder
 weights of the mean colour), and an estimate of the bytes moved, so that on
 an accelerator the fraction of its memory bandwidth ceiling can be read off
-(``PEAK_BANDWIDTH_GBPS``; filled in automatically when the device is known).
+(:mod:`gazejax.bench.devices`; filled in automatically when the device is known).
 
 The PyTorch side is EG3D's ImportanceRenderer in plain torch
 (:func:`gazejax.torch_reference.eg3d_renderer.render`, the reference the
 parity tests check the JAX renderer against; torch is an optional dependency,
 without it the benchmark stops with a one-line error), run on the CPU with
-all its threads.
+all its threads. The two sides are timed by turns, call after call, so that
+both see the same load on a shared machine. A render whose compiled peak
+memory exceeds the budget (``--memory-budget-gb``) is recorded as skipped
+with the bytes it needs (batch 8 forward+backward needs 22.5 GB).
 """
 
 import dataclasses
@@ -25,28 +28,13 @@ import jax.numpy as jnp
 
 import numpy as np
 
-from gazejax.bench.timing import record, time_host, time_jax
+from gazejax.bench.devices import peak_bandwidth_gbps
+from gazejax.bench.memory import ShapeTooBig
+from gazejax.bench.timing import compile_checked, record, skipped_record, time_alternating
 from gazejax.cli import UsageError
 from gazejax.geometry import camera_label, eg3d_rays
 from gazejax.render.eg3d_renderer import render, triplane_field
 from gazejax.render.osg_decoder import OSGDecoder
-
-# Peak HBM/DRAM bandwidth in GB/s, matched as a substring of jax's device_kind.
-PEAK_BANDWIDTH_GBPS = {
-    "H200": 4800.0,
-    "H100 PCIe": 2000.0,
-    "H100": 3350.0,  # SXM
-    "A100-SXM4-80GB": 2039.0,
-    "A100": 1555.0,  # 40 GB and PCIe
-    "L40S": 864.0,
-    "L4": 300.0,
-    "RTX 4090": 1008.0,
-    "RTX 3090": 936.0,
-    "V100": 900.0,
-    "TPU v5p": 2765.0,
-    "TPU v5 lite": 819.0,
-    "TPU v4": 1200.0,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,14 +71,6 @@ def bytes_moved(w, batch):
     )
 
 
-def _peak_bandwidth():
-    dev = jax.devices()[0]
-    if dev.platform == "cpu":
-        return None
-    kind = getattr(dev, "device_kind", "")
-    return next((bw for name, bw in PEAK_BANDWIDTH_GBPS.items() if name in kind), None)
-
-
 def _jax_functions(w):
     decoder = OSGDecoder(out_features=w.channels)
     opts = dict(ray_start=w.ray_start, ray_end=w.ray_end, n_coarse=w.n_coarse, n_fine=w.n_fine)
@@ -121,35 +101,54 @@ def run(args):
         raise UsageError("gazejax bench render needs PyTorch for its reference timings: pip install 'gazejax[torch]'")
     w = QUICK if args.quick else FULL
     runs = max(args.runs, 10)
-    peak = _peak_bandwidth()
     records = []
     for batch in w.batches:
-        decoder, forward, grad = _jax_functions(w)
-        planes, dec_vars, origins, dirs = _inputs(w, batch, decoder)
-        samples = batch * w.rays_side**2 * (w.n_coarse + w.n_fine)
-        traffic = bytes_moved(w, batch)
-        shapes = dict(planes=list(planes.shape), rays=[batch, w.rays_side**2],
-                      samples_per_ray=[w.n_coarse, w.n_fine])
-        config = dataclasses.asdict(w) | dict(batch=batch)
-        key = jax.random.key(1)
-        for mode, fn, factor in (("forward", forward, 1), ("forward_backward", grad, 3)):
-            t = time_jax(fn, planes, dec_vars, origins, dirs, key, runs=runs)
-            rec = record(f"render/{mode}/jax", config, shapes, **t,
-                         samples_per_s=samples / (t["median_ms"] / 1e3),
-                         bytes_moved_estimate={k: v * factor for k, v in traffic.items()})
-            if peak is not None:
-                rec["peak_bandwidth_GBps"] = peak
-                rec["bandwidth_fraction"] = {
-                    k: v * factor / (t["median_ms"] / 1e3) / (peak * 1e9) for k, v in traffic.items()
-                }
-            records.append(rec)
-            call = _torch_call(torch, planes, dec_vars, origins, dirs, w, backward=factor == 3)
-            tt = time_host(call, runs=runs)
-            records.append(record(f"render/{mode}/torch", config, shapes, **tt,
-                                  samples_per_s=samples / (tt["median_ms"] / 1e3),
-                                  torch_version=torch.__version__, torch_device="cpu",
-                                  torch_threads=torch.get_num_threads(),
-                                  jax_speedup_vs_torch=tt["median_ms"] / t["median_ms"]))
+        for mode in ("forward", "forward_backward"):
+            records += measure(w, batch, mode, runs, args.budget_bytes, torch)
+    return records
+
+
+def measure(w, batch, mode, runs, budget_bytes, torch=None):
+    """Records of one render: JAX and, when ``torch`` is given, PyTorch timed by turns.
+
+    A render whose compiled peak memory exceeds ``budget_bytes`` gives one
+    skipped record (the PyTorch side is not run either).
+    """
+    decoder, forward, grad = _jax_functions(w)
+    fn, factor = (forward, 1) if mode == "forward" else (grad, 3)
+    planes, dec_vars, origins, dirs = _inputs(w, batch, decoder)
+    args = (planes, dec_vars, origins, dirs, jax.random.key(1))
+    samples = batch * w.rays_side**2 * (w.n_coarse + w.n_fine)
+    shapes = dict(planes=list(planes.shape), rays=[batch, w.rays_side**2],
+                  samples_per_ray=[w.n_coarse, w.n_fine])
+    config = dataclasses.asdict(w) | dict(batch=batch)
+    try:
+        compiled, measured = compile_checked(fn, *args, budget_bytes=budget_bytes)
+    except ShapeTooBig as too_big:
+        return [skipped_record(f"render/{mode}/jax", config, shapes, too_big, samples=samples)]
+    calls = {"jax": lambda: jax.block_until_ready(compiled(*args))}
+    if torch is not None:
+        calls["torch"] = _torch_call(torch, planes, dec_vars, origins, dirs, w, backward=mode != "forward")
+    timed = time_alternating(calls, runs=runs)
+    t = dict(measured, **timed["jax"])
+    traffic = bytes_moved(w, batch)
+    rec = record(f"render/{mode}/jax", config, shapes, **t,
+                 samples_per_s=samples / (t["median_ms"] / 1e3),
+                 bytes_moved_estimate={k: v * factor for k, v in traffic.items()})
+    peak = peak_bandwidth_gbps()
+    if peak is not None:
+        rec["peak_bandwidth_GBps"] = peak
+        rec["bandwidth_fraction"] = {
+            k: v * factor / (t["median_ms"] / 1e3) / (peak * 1e9) for k, v in traffic.items()
+        }
+    records = [rec]
+    if torch is not None:
+        tt = timed["torch"]
+        records.append(record(f"render/{mode}/torch", config, shapes, **tt,
+                              samples_per_s=samples / (tt["median_ms"] / 1e3),
+                              torch_version=torch.__version__, torch_device="cpu",
+                              torch_threads=torch.get_num_threads(),
+                              jax_speedup_vs_torch=tt["median_ms"] / t["median_ms"]))
     return records
 
 

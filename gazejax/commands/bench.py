@@ -3,7 +3,10 @@
 import importlib
 import json
 
+import jax
+
 from gazejax.bench import BENCHMARKS
+from gazejax.bench.memory import default_budget_bytes
 from gazejax.cli import UsageError
 from gazejax.commands.outputs import check_file_destination, write_text
 
@@ -22,6 +25,11 @@ def add_arguments(parser):
     parser.add_argument(
         "--variant", default=None,
         help="config variant, for benchmarks that take one (gazenerf: paper, synthgaze, tiny)",
+    )
+    parser.add_argument(
+        "--memory-budget-gb", type=float, default=None,
+        help="a shape whose compiled peak memory exceeds this is recorded as skipped, not run "
+             "(default: 80%% of the memory free at start, on the host or the accelerator)",
     )
     parser.add_argument(
         "--fit-steps", type=int, default=None,
@@ -44,6 +52,10 @@ def run(args):
     if args.fit_steps is not None and (args.name != "gazenerf" or args.fit_steps < 1):
         raise UsageError(f"--fit-steps takes a positive number of steps, for the gazenerf benchmark only; "
                          f"got {args.fit_steps} for {args.name}")
+    if args.memory_budget_gb is not None and args.memory_budget_gb <= 0:
+        raise UsageError(f"--memory-budget-gb must be positive, got {args.memory_budget_gb}")
+    args.budget_bytes = (default_budget_bytes(jax.devices()[0]) if args.memory_budget_gb is None
+                         else int(args.memory_budget_gb * 1e9))
     records = module.run(args)
     write_text(out, json.dumps(records, indent=2) + "\n")
     for rec in records:
