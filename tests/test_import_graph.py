@@ -57,7 +57,7 @@ def test_generic_layers_import_no_method():
 
 def test_every_method_has_the_same_parts():
     methods = sorted(p for p in (PACKAGE / "methods").iterdir() if (p / "method.py").is_file())
-    assert [p.name for p in methods] == ["gazenerf", "l2cs", "livegaze", "mggr"]
+    assert [p.name for p in methods] == ["eg3d", "gazenerf", "l2cs", "livegaze", "mggr"]
     for folder in methods:
         assert (folder / "training.py").is_file() and (folder / "evaluation.py").is_file(), folder
         assert (folder / "inference.py").is_file() or (folder / "export.py").is_file(), folder

@@ -7,10 +7,11 @@ HELP = "convert a PyTorch checkpoint to a Flax/orbax checkpoint"
 
 
 def add_arguments(parser):
-    from gazejax.convert import NETWORKS  # noqa: PLC0415 -- imports JAX, only for this command
+    from gazejax.convert import NETWORKS, SNAPSHOT_NETWORKS  # noqa: PLC0415 -- imports JAX, only for this command
 
-    parser.add_argument("network", choices=sorted(NETWORKS))
-    parser.add_argument("src", help="state_dict file (.pkl, .pth, .pth.tar; 'module.' prefixes are fine); "
+    parser.add_argument("network", choices=sorted([*NETWORKS, *SNAPSHOT_NETWORKS]))
+    parser.add_argument("src", help="state_dict file (.pkl, .pth, .pth.tar; 'module.' prefixes are fine), or for "
+                        "eg3d a release snapshot (ffhq512-128.pkl: G_ema and D are taken, no code in it runs); "
                         "reading it needs PyTorch: pip install 'gazejax[torch]'")
     parser.add_argument("--out", required=True, help="output checkpoint directory (missing folders are created)")
     parser.add_argument(

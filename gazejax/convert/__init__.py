@@ -10,16 +10,22 @@ Loading is one call::
     logits = module.apply(variables, images)
 """
 
+from gazejax.convert import eg3d
 from gazejax.convert.checkpoint import NETWORKS, abstract_variables, load, load_frozen, mapping, read_info, save
 from gazejax.convert.state_dict import ConversionError, read_state_dict
 from gazejax.convert.tree import map_state_dict
+
+
+# networks read from whole-module snapshots (not state_dicts): name -> converter of one file
+SNAPSHOT_NETWORKS = {eg3d.NETWORK: eg3d.convert_snapshot}
 
 
 def convert(network, sources, options=None):
     """Converts PyTorch checkpoint file(s) of ``network``.
 
     Args:
-      network: a key of ``NETWORKS``.
+      network: a key of ``NETWORKS`` or ``SNAPSHOT_NETWORKS`` (EG3D's release pickles,
+        read without running their code: ``gazejax/convert/eg3d.py``).
       sources: paths of state_dict files; their keys are merged (LPIPS takes
         its linear weights and its VGG16 backbone from two files).
       options: network-specific choices, e.g. ``{'binning': 'gaze360'}``,
@@ -29,6 +35,8 @@ def convert(network, sources, options=None):
       (variables, info): {'params', 'batch_stats'?} numpy trees and the
       JSON-able description saved as ``network.json``.
     """
+    if network in SNAPSHOT_NETWORKS:
+        return SNAPSHOT_NETWORKS[network](sources[0])
     spec = mapping(network)
     state_dict = {}
     for path in sources:
@@ -40,4 +48,5 @@ def convert(network, sources, options=None):
     return variables, info
 
 
-__all__ = ["NETWORKS", "ConversionError", "convert", "load", "load_frozen", "read_info", "save", "read_state_dict"]
+__all__ = ["NETWORKS", "SNAPSHOT_NETWORKS", "ConversionError", "convert", "load", "load_frozen", "read_info", "save",
+           "read_state_dict"]

@@ -14,7 +14,7 @@ import dataclasses
 import importlib
 from typing import Any, Callable, Optional
 
-BUILT_IN = ("livegaze", "gazenerf", "mggr", "l2cs")
+BUILT_IN = ("livegaze", "gazenerf", "mggr", "l2cs", "eg3d")
 
 # run directories written before the methods moved name their method by its old module
 _FORMER_MODULES = {f"gazejax.train.{name}": name for name in BUILT_IN}

@@ -1,0 +1,106 @@
+"""EG3D training: ``:tiny`` through the trainer, schedules as pure functions of the step, exact resume."""
+
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gazejax.geometry import camera_label
+from gazejax.methods.eg3d import schedules, training
+from gazejax.methods.eg3d.inference import FaceSampler
+from gazejax.methods.eg3d.losses import blur_images
+from gazejax.train import config_loading, trainer
+
+
+def camera_source(data_config, split, data_dir):
+    """``data.builder`` hook: records with ``image`` and a valid EG3D ``camera`` label."""
+    del data_dir
+    rng = np.random.default_rng(0 if split == "train" else 1)
+    r = data_config.resolution
+    y, x = np.mgrid[:r, :r] / r
+    records = []
+    for i in range(8):
+        yaw, pitch = rng.uniform(-0.4, 0.4), rng.uniform(-0.2, 0.2)
+        blob = np.exp(-((x - 0.5 - yaw / 2) ** 2 + (y - 0.5 + pitch / 2) ** 2) * 20)
+        image = np.stack([blob, blob * 0.7, 1 - blob], -1)
+        records.append({"image": (image * 255).astype(np.uint8),
+                        "camera": np.asarray(camera_label(yaw, pitch), np.float32)})
+    return records
+
+
+def _config(*overrides):
+    return config_loading.load_config("configs/eg3d.py:tiny",
+                                      ["data.builder=test_eg3d_train:camera_source", *overrides])
+
+
+def _metrics(workdir):
+    lines = [json.loads(l) for l in (workdir / "metrics.jsonl").read_text().splitlines()]
+    return [l for l in lines if l.get("split", "train") == "train"]
+
+
+def test_tiny_trains_through_the_trainer_and_resumes_every_schedule_exactly(tmp_path):
+    config = _config()
+    trainer.train(config, tmp_path / "whole", progress=False)
+    whole = _metrics(tmp_path / "whole")
+    assert [m["step"] for m in whole] == [1, 2, 3, 4]
+    assert all(math.isfinite(v) for m in whole for k, v in m.items() if isinstance(v, float))
+    assert all(m["g_density"] > 0 and m["d_r1"] > 0 for m in whole)  # :tiny regularises every step
+    assert whole[0]["swap_probability"] == 1.0 and whole[-1]["swap_probability"] == pytest.approx(0.5)
+    assert (tmp_path / "whole" / "samples").is_dir()
+
+    # stop after 2 steps (a checkpoint), then a second run resumes to 4
+    trainer.train(_config("num_steps=2"), tmp_path / "resumed", progress=False)
+    trainer.train(config, tmp_path / "resumed", progress=False)
+    resumed = _metrics(tmp_path / "resumed")
+    assert [m["step"] for m in resumed] == [1, 2, 3, 4]
+    for a, b in zip(whole, resumed):
+        for key in training.METRICS:
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), (a["step"], key)
+
+    faces = FaceSampler.from_workdir(tmp_path / "whole")([0, 1], 0.3, 0.1)
+    assert faces["image"].shape == (2, 128, 128, 3) and faces["image_depth"].shape == (2, 16, 16, 1)
+    assert float(faces["image"].min()) >= 0 and float(faces["image"].max()) <= 1
+
+
+def test_schedules_are_functions_of_the_step():
+    config = config_loading.load_config("configs/eg3d.py:paper")
+    b = config.batch_size
+    assert float(schedules.blur_sigma(config, 0)) == 10.0
+    assert float(schedules.blur_sigma(config, 100_000 // b)) == pytest.approx(5.0)
+    assert float(schedules.blur_sigma(config, 10 ** 6)) == 0.0
+    assert float(schedules.swap_probability(config, 0)) == 1.0
+    assert float(schedules.swap_probability(config, 500_000 // b)) == pytest.approx(0.75)
+    assert float(schedules.swap_probability(config, 10 ** 6)) == pytest.approx(0.5)
+    assert schedules.neural_rendering_resolution(config, 0) == 64
+    assert schedules.neural_rendering_resolution(config, 500_000 // b) == 96
+    assert schedules.neural_rendering_resolution(config, 10 ** 6) == 128
+    # EMA: ramp-up limits the half-life to 5% of the images shown, then 10 kimg
+    assert float(schedules.ema_beta(config, 100)) == pytest.approx(0.5 ** (b / (100 * b * 0.05)))
+    assert float(schedules.ema_beta(config, 10 ** 5)) == pytest.approx(0.5 ** (b / 10_000))
+    assert schedules.regularization_phase(config, 16) == (True, True)
+    assert schedules.regularization_phase(config, 4) == (True, False)
+    assert schedules.regularization_phase(config, 3) == (False, False)
+    lr, betas = schedules.lazy_adam_settings(0.002, (0.0, 0.99), 16)
+    assert lr == pytest.approx(0.002 * 16 / 17) and betas == (0.0, pytest.approx(0.99 ** (16 / 17)))
+
+
+@pytest.mark.parametrize("sigma", [2.5, 1.0, 0.2])
+def test_blur_equals_eg3ds_shorter_filter(sigma):
+    """Zero taps beyond floor(3 sigma) give EG3D's own filter of that length (and no blur below 1/3)."""
+    images = jax.random.normal(jax.random.key(0), (1, 12, 12, 2))
+    got = blur_images(images, jnp.float32(sigma), max_sigma=3.0)
+    size = math.floor(sigma * 3)
+    if size == 0:
+        np.testing.assert_allclose(got, images, atol=1e-6)
+        return
+    taps = np.exp2(-np.square(np.arange(-size, size + 1) / sigma))
+    kernel = np.outer(taps, taps) / taps.sum() ** 2
+    padded = np.pad(np.asarray(images), ((0, 0), (size, size), (size, size), (0, 0)))
+    want = np.zeros_like(np.asarray(images))
+    for i in range(2 * size + 1):
+        for j in range(2 * size + 1):
+            want += kernel[i, j] * padded[:, i:i + 12, j:j + 12]
+    np.testing.assert_allclose(got, want, atol=1e-5)
