@@ -51,7 +51,7 @@ def test_labels_from_names_and_centre_square(dataset, tmp_path):
 def test_truncated_photo_names_it(dataset, tmp_path):
     photo = dataset / "0002" / "0002_2m_30P_-10V_15H.jpg"
     photo.write_bytes(photo.read_bytes()[:150])
-    with pytest.raises(conversion.DataError, match=f"^{photo}: unreadable image"):
+    with pytest.raises(conversion.DataError, match=f"^{photo}: not a readable image"):
         conversion.convert(columbia_faces.converter(dataset, size=16), tmp_path / "out", progress=False)
 
 

@@ -208,7 +208,7 @@ def test_raw_truncated_photo_names_it_and_writes_nothing(tmp_path):
     root = _raw_release(tmp_path / "xgaze")
     photo = root / "data" / "train" / "subject0007" / "frame0007" / "cam03.JPG"
     photo.write_bytes(photo.read_bytes()[:300])
-    with pytest.raises(conversion.DataError, match=f"^{photo}: unreadable image"):
+    with pytest.raises(conversion.DataError, match=f"^{photo}: not a readable image"):
         conversion.convert(_raw_converter(root), tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "eth_xgaze").exists()
 

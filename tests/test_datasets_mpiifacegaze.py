@@ -107,7 +107,7 @@ def test_truncated_photo_and_missing_photo(dataset, tmp_path):
                                 "photo listed in the annotations is missing")]
     photo = dataset / "p01" / "day01" / "0005.jpg"
     photo.write_bytes(photo.read_bytes()[:200])
-    with pytest.raises(conversion.DataError, match=f"^{photo}: unreadable image"):
+    with pytest.raises(conversion.DataError, match=f"^{photo}: not a readable image"):
         conversion.convert(converter, tmp_path / "out2", workers=0, progress=False)
 
 

@@ -70,11 +70,7 @@ def read_subject(unit, size):
         if path.suffix.lower() != ".jpg" or labels["side"] is not None:
             yield conversion.Skip(str(path), "not a whole-face photo")
             continue
-        try:
-            with Image.open(path) as photo:
-                image = centre_square(photo.convert("RGB"), size)
-        except OSError as e:
-            raise conversion.DataError(f"{path}: unreadable image ({e})") from None
+        image = centre_square(conversion.open_photo(path), size)
         v, h = labels["vertical_deg"], labels["horizontal_deg"]
         if v not in columbia.VERTICAL_DEG or h not in columbia.HORIZONTAL_DEG \
                 or labels["head_pose_deg"] not in columbia.HEAD_POSES_DEG:

@@ -49,6 +49,7 @@ from typing import Callable, Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 import tqdm
+from PIL import Image
 
 from gazejax.errors import first_line
 
@@ -58,6 +59,24 @@ PAIRING_KEYS = ("identity", "frame", "view")
 
 class DataError(ValueError):
     """Bad input data; the message is one line that starts with the offending file."""
+
+
+def open_photo(source, where=None, listed_in=None):
+    """The image ``source`` (a path or a file object) decoded as an RGB ``PIL.Image``.
+
+    Raises :class:`DataError` naming ``where`` (default: ``source``) when the
+    file is missing (``listed_in``: the annotation file that lists it) or is
+    not a readable image (truncated, corrupt, not an image).
+    """
+    where = source if where is None else where
+    try:
+        with Image.open(source) as image:
+            return image.convert("RGB")
+    except FileNotFoundError:
+        listed = f" (listed in {listed_in})" if listed_in else ""
+        raise DataError(f"{where}: missing{listed}") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"{where}: not a readable image ({e})") from None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -175,11 +175,7 @@ def read_frame(unit, focal, distance, size, masks):
         except ValueError:
             raise conversion.DataError(f"{photo_path}: non-numeric annotation columns") from None
         landmarks = landmarks.reshape(68, 2)
-        try:
-            with Image.open(photo_path) as photo:
-                photo = photo.convert("RGB")
-        except OSError as e:
-            raise conversion.DataError(f"{photo_path}: unreadable image ({e})") from None
+        photo = conversion.open_photo(photo_path)
         if cam in UPSIDE_DOWN_CAMERAS:
             photo = photo.transpose(Image.Transpose.ROTATE_180)
         camera_matrix = read_opencv_matrix(calibration / "cam_calibration" / f"cam{cam:02d}.xml",

@@ -27,7 +27,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from gazejax.data.conversion import Converter, DataError, Feature, Unit
+from gazejax.data.conversion import Converter, DataError, Feature, Unit, open_photo
 
 NAME = "ffhq_eg3d"
 LABEL_SIZE = 25
@@ -151,11 +151,7 @@ def image_names(path):
 
 def decode_image(data, where):
     """Image bytes -> uint8 ``(H, W, 3)`` RGB (grey and RGBA become RGB); one-line error naming ``where``."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{where}: not a readable image ({e})") from None
+    return np.asarray(open_photo(io.BytesIO(data), where))
 
 
 def read(path, names=None):

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
-from gazejax.data.conversion import Converter, DataError, Feature, Skip, Unit
+from gazejax.data.conversion import Converter, DataError, Feature, Skip, Unit, open_photo
 
 from gazejax.geometry.conventions import from_gaze360
 
@@ -153,13 +153,7 @@ def face_crop(head_image, head_bbox, face_bbox, resolution):
 
 def read_head_image(path):
     """A head crop as uint8 ``(H, W, 3)`` RGB; :class:`DataError` naming the file if unreadable."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing (listed in metadata.mat)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path}: not a readable image ({e})") from None
+    return np.asarray(open_photo(path, listed_in="metadata.mat"))
 
 
 def identities(meta):

@@ -28,7 +28,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from gazejax.data.conversion import Converter, DataError, Feature, Skip, Unit
+from gazejax.data.conversion import Converter, DataError, Feature, Skip, Unit, open_photo
 
 SPLITS = ("train", "val", "test")
 NAME = "gazecapture"
@@ -152,13 +152,7 @@ def crop(image, box):
 
 def read_frame(path):
     """A frame as uint8 ``(H, W, 3)`` RGB; :class:`DataError` naming the file if unreadable."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing (listed in frames.json)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path}: not a readable image ({e})") from None
+    return np.asarray(open_photo(path, listed_in="frames.json"))
 
 
 def record(session_dir, session, i, resolution):

@@ -29,7 +29,6 @@ import math
 import pathlib
 
 import numpy as np
-from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from gazejax.data import conversion, normalized_face
@@ -120,11 +119,7 @@ def read_person(unit, focal, distance, size):
             values = np.array(fields[1:27], np.float64)
         except ValueError:
             raise conversion.DataError(f"{photo_path}: non-numeric annotation fields") from None
-        try:
-            with Image.open(photo_path) as photo:
-                photo = photo.convert("RGB")
-        except OSError as e:
-            raise conversion.DataError(f"{photo_path}: unreadable image ({e})") from None
+        photo = conversion.open_photo(photo_path)
         head_rotation = Rotation.from_rotvec(values[14:17]).as_matrix()
         record, warp = normalized_face.normalize_photo(
             photo, camera_matrix, head_rotation, values[20:23], values[23:26], focal, distance, size)
