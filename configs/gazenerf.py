@@ -39,6 +39,16 @@ Options (the ablations of Table 3; none uses the functional loss):
   ablation=two_stream           two streams, no rotation.
   ablation=two_stream_rotation  two streams + rotation, no functional loss.
 
+Option of ``:eth_xgaze`` (the cross-dataset evaluation of Table 2; docs/datasets.md):
+  eval_on=columbia|mpiifacegaze|gazecapture  evaluate the model trained by
+      ``:eth_xgaze`` on that dataset as GazeNeRF's preprocessing writes it (it
+      fits the 3DMM codes the model starts from): a flat folder
+      ``data.dir/gazenerf_<dataset>/`` of its per-subject h5 files, every file
+      read as the evaluation set; pairs inside each subject; the first 52
+      (Columbia), 100 (MPIIFaceGaze) or 50 (GazeCapture) images of each of
+      its 56 / 15 / 139 subjects are the inputs. Use it with ``gazejax
+      evaluate --workdir RUN`` of an ``:eth_xgaze`` run.
+
 The per-image offset grid (``offsets.identities/frames/views``, one row per
 training image) is the data grid itself: ``--config.data.identities=N`` moves both.
 
@@ -56,18 +66,25 @@ follows the paper and uses it in training too (10 / 60000, the code's
 import ml_collections
 
 from gazejax.train.config_args import parse_config_arg
+from gazejax.train.config_loading import ConfigError
 
 BASES = ("paper", "tiny", "synthgaze", "eth_xgaze")
 _ABLATIONS = {  # (two_stream, rotate_eyes) of paper Table 3; none uses the functional loss
     "vanilla": (False, False), "vanilla_rotation": (False, True),
     "two_stream": (True, False), "two_stream_rotation": (True, True),
 }
+# eval_on: (inputs per subject, subjects) of GazeNeRF's cross-dataset evaluation
+_CROSS_DATASETS = {"columbia": (52, 56), "mpiifacegaze": (100, 15), "gazecapture": (50, 139)}
 _FUNCTIONAL_TRAIN = 10.0 / 60000.0  # eye_loss_importance / 60000 in training
 _FUNCTIONAL_FIT = 200.0 / 60000.0  # evaluate_metrics.py's fitting weight
 
 
 def get_config(arg=None):
-    variant, options = parse_config_arg(arg, BASES, {"ablation": tuple(_ABLATIONS)})
+    variant, options = parse_config_arg(arg, BASES, {"ablation": tuple(_ABLATIONS),
+                                                     "eval_on": tuple(_CROSS_DATASETS)})
+    if options["eval_on"] and variant != "eth_xgaze":
+        raise ConfigError(f"eval_on evaluates a model trained on ETH-XGaze: use "
+                          f"configs/gazenerf.py:eth_xgaze,eval_on={options['eval_on']}, not {variant!r}")
     c = ml_collections.ConfigDict()
     c.method = "gazenerf"
     c.seed = 0
@@ -150,6 +167,8 @@ def get_config(arg=None):
         c.data.update(dict(builder="gazejax.data.eth_xgaze_gazenerf:make_source",
                            h5_dir="gazenerf_xgaze", split_file="", frames=10, eval_split="val"))
         c.num_steps = 72_000  # 10 epochs of 14.4K images at batch 2, as :paper's 10 epochs
+    if options["eval_on"]:
+        _evaluate_on(c, options["eval_on"])
     if variant == "tiny":
         c.model.update(dict(mlp_width=32, mlp_depth=4, num_freqs=4, feature_channels=24,
                             featmap_size=16, renderer_blocks=1, num_samples=8))
@@ -160,3 +179,11 @@ def get_config(arg=None):
         c.num_steps, c.batch_size, c.log_every = 20, 8, 5
         c.checkpoint_every, c.sample_every = 10, 10
     return c
+
+
+def _evaluate_on(c, dataset):
+    inputs, subjects = _CROSS_DATASETS[dataset]
+    # one flat folder of subject files with no split file: any split string reads them all
+    c.data.update(dict(builder="gazejax.data.gazenerf_h5:make_source", h5_glob=f"gazenerf_{dataset}/*.h5",
+                       eval_split="test"))
+    c.eval.update(dict(inputs_per_subject=inputs, max_subjects=subjects))

@@ -2,7 +2,7 @@
 
 Where each equation lives in the code: docs/equations.md.
 
-Config argument: one base variant (``configs/livegaze.py:synthgaze``); no options.
+Config argument: one base variant, then options (``configs/livegaze.py:eth_xgaze,eval_on=mpiifacegaze``).
 
 Base variants:
   paper      Live3D "normal" encoder at 512^2 in/out, EG3D renderer (128^2
@@ -20,6 +20,15 @@ Base variants:
              out for evaluation. No depth teacher ships: the depth term is off
              unless ``loss.depth_teacher`` names one.
 
+Options:
+  eval_on=columbia|mpiifacegaze|gazecapture  the cross-dataset evaluation of
+             a model trained by ``:eth_xgaze`` (GazeNeRF's Table 2 protocol;
+             docs/datasets.md). LiveGaze can evaluate none of them yet, and each
+             refuses with the reason: ColumbiaGaze's photos are not normalized
+             (no camera label, no masks), MPIIFaceGaze records carry no face
+             mask (the evaluation scores inside it) and GazeCapture records no
+             gaze angles.
+
 Perceptual loss (Eq. 11): the paper uses ImageNet VGG16: set
 ``loss.perceptual_checkpoint`` to a directory written by ``gazejax convert
 vgg16 ...`` (layers relu1_2..relu4_3). Without VGG16 weights, point it at the
@@ -34,8 +43,18 @@ The depth teacher (Eq. 10) is SynthGaze's true depth unless
 import ml_collections
 
 from gazejax.train.config_args import parse_config_arg
+from gazejax.train.config_loading import ConfigError
 
 BASES = ("paper", "paper_lt", "synthgaze", "tiny", "eth_xgaze")
+# Why LiveGaze cannot be evaluated on each cross-dataset target (option eval_on).
+_CANNOT_EVALUATE_ON = {
+    "columbia": "ColumbiaGaze's face photos are not normalized, so its records carry no camera label "
+                "for LiveGaze to render through (nor the face mask its evaluation scores inside)",
+    "mpiifacegaze": "LiveGaze's evaluation scores inside the target's face mask and MPIIFaceGaze records "
+                    "carry none (its 6 landmarks outline no face)",
+    "gazecapture": "GazeCapture records carry no gaze angles (only the dot target in cm), "
+                   "which redirection needs as labels",
+}
 
 # Live3D's encoder sizes: "normal" and the lighter "LT".
 _NORMAL = dict(lite=False, feature_channels=96, low_depth=5)
@@ -55,7 +74,10 @@ def _encoder(**overrides):
 
 
 def get_config(arg=None):
-    variant, _ = parse_config_arg(arg, BASES)
+    variant, options = parse_config_arg(arg, BASES, {"eval_on": tuple(_CANNOT_EVALUATE_ON)})
+    if options["eval_on"]:
+        raise ConfigError(f"livegaze cannot be evaluated on {options['eval_on']}: "
+                          f"{_CANNOT_EVALUATE_ON[options['eval_on']]}")
     c = ml_collections.ConfigDict()
     c.method = "livegaze"
     c.seed = 0

@@ -26,6 +26,13 @@ Options:
   ablation=no_residual    G outputs the image, not a residual (Fig. 6/7 B).
   ablation=no_flow        the decoder outputs the image, not a flow (Fig. 6/7 C).
   ablation=no_gazemap     guidance = the angle difference only (Fig. 6/7 D).
+  eval_on=columbia        with ``:eth_xgaze``: evaluate the model trained on
+                          ETH-XGaze on ColumbiaGaze eye patches (``python
+                          data_prep/columbia.py``; GazeNeRF's Table 2 cross-dataset
+                          protocol, docs/datasets.md), pairs of one head pose, the
+                          test subjects 51-56 (``data.eval_split=train``: the other 50).
+                          ``eval_on=mpiifacegaze`` and ``eval_on=gazecapture`` refuse:
+                          their records carry no eye patches, and GazeCapture no gaze angles.
 
 ``num_steps`` is derived: schedule.coarse_steps + schedule.fine_steps.
 
@@ -40,9 +47,18 @@ layer2). With no checkpoint the terms are off (a warning says so).
 import ml_collections
 
 from gazejax.train.config_args import parse_config_arg
+from gazejax.train.config_loading import ConfigError
 
 BASES = ("paper", "tiny", "synthgaze", "eth_xgaze")
 ABLATIONS = ("coarse_only", "no_perceptual", "no_residual", "no_flow", "no_gazemap")
+EVAL_ON = ("columbia", "mpiifacegaze", "gazecapture")
+# Why MGGR cannot be evaluated on the other cross-dataset targets.
+_CANNOT_EVALUATE_ON = {
+    "mpiifacegaze": "MGGR redirects eye patches and MPIIFaceGaze records carry none "
+                    "(its 6 landmarks give two corners per eye; the patch crop needs each eye's 6-point contour)",
+    "gazecapture": "MGGR redirects eye patches with gaze angles and GazeCapture records carry neither "
+                   "(only eye boxes and the dot target in cm)",
+}
 
 
 def _stages(c, coarse_steps, fine_steps, constant_steps):
@@ -64,7 +80,13 @@ def _ablate(c, ablation):
 
 
 def get_config(arg=None):
-    variant, options = parse_config_arg(arg, BASES, {"ablation": ABLATIONS})
+    variant, options = parse_config_arg(arg, BASES, {"ablation": ABLATIONS, "eval_on": EVAL_ON})
+    if options["eval_on"] in _CANNOT_EVALUATE_ON:
+        raise ConfigError(f"mggr cannot be evaluated on {options['eval_on']}: "
+                          f"{_CANNOT_EVALUATE_ON[options['eval_on']]}")
+    if options["eval_on"] and variant != "eth_xgaze":
+        raise ConfigError(f"eval_on evaluates a model trained on ETH-XGaze: use "
+                          f"configs/mggr.py:eth_xgaze,eval_on={options['eval_on']}, not {variant!r}")
     c = ml_collections.ConfigDict()
     c.method = "mggr"
     c.seed = 0
@@ -141,6 +163,9 @@ def get_config(arg=None):
                            split="train[:95%]", eval_split="train[95%:]"))
         # pairs of one camera differ by up to the whole gaze range, far wider than Columbia's
         c.model.angle_scale_deg = (90.0, 120.0)
+    if options["eval_on"] == "columbia":
+        # only the evaluation data changes: the model keeps ETH-XGaze's angle scale, pairs one head pose
+        c.data.update(dict(builder="gazejax.data.columbia:make_source", eval_split="test"))
     if options["ablation"]:
         _ablate(c, options["ablation"])
     return c

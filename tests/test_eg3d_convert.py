@@ -1,7 +1,6 @@
 """``gazejax convert eg3d``: a release snapshot read without running its code, and parity with PyTorch.
 
-The PyTorch EG3D here is built from the plain-torch StyleGAN2 layers, tri-plane
-renderer and super-resolution of ``gazejax.torch_reference`` with the official
+The PyTorch EG3D here is :mod:`gazejax.torch_reference.eg3d`, with the official
 module names (``backbone.mapping``, ``backbone.synthesis.b{res}``,
 ``decoder.net``, ``superresolution``; the dual discriminator's ``b{res}``,
 ``mapping``, ``b4``), at small widths, random weights. It is pickled the way
@@ -12,7 +11,6 @@ source code that a plain ``pickle.load`` would execute), the others
 """
 
 import copyreg
-import math
 import pickle
 import sys
 import types
@@ -22,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from gazejax.cli import main
 from gazejax.convert import ConversionError, convert, save
@@ -31,179 +28,24 @@ from gazejax.geometry import camera_label
 from gazejax.methods.eg3d.converted import discriminator_from_info, generator_from_info, load_converted
 from gazejax.torch_reference import eg3d_renderer as ref_render
 from gazejax.torch_reference import stylegan2 as ref
+from gazejax.torch_reference.eg3d import (DiscriminatorBlock, DiscriminatorEpilogue, DualDiscriminator,
+                                          FirstSynthesisBlock, ImportanceRenderer, MappingNetwork,
+                                          StyleGAN2Backbone, SynthesisNetwork, TriPlaneGenerator)
 
-Z_DIM, W_DIM, C_DIM = 16, 16, 25
+Z_DIM, W_DIM = 16, 16
 PLANE_RES, PLANE_CH, RAW_RES = 16, 8, 16
 N_COARSE, N_FINE = 6, 6
 D_RES = 128
-RENDERING = {"ray_start": 2.25, "ray_end": 3.3, "depth_resolution": N_COARSE,
-             "depth_resolution_importance": N_FINE, "box_warp": 1, "c_scale": 1.0, "sr_antialias": True,
-             "superresolution_module": "training.superresolution.SuperresolutionHybrid2X",
-             "superresolution_noise_mode": "none"}
 
 
-def _normalize_2nd_moment(x):
-    return x * (x.square().mean(dim=1, keepdim=True) + 1e-8).rsqrt()
+def small_generator():
+    return TriPlaneGenerator(z_dim=Z_DIM, w_dim=W_DIM, plane_resolution=PLANE_RES, plane_channels=PLANE_CH,
+                             channel_base=128, channel_max=16, decoder_hidden=8, sr_variant="2X", sr_widths=(8, 4),
+                             neural_rendering_resolution=RAW_RES, n_coarse=N_COARSE, n_fine=N_FINE)
 
 
-class MappingNetwork(torch.nn.Module):
-    def __init__(self, z_dim, c_dim, w_dim, num_ws, num_layers, w_avg_beta=0.998):
-        super().__init__()
-        self.z_dim, self.num_ws, self.num_layers = z_dim, num_ws, num_layers
-        self.embed = ref.FullyConnectedLayer(c_dim, w_dim)
-        for i in range(num_layers):
-            fan_in = z_dim + w_dim if i == 0 else w_dim
-            setattr(self, f"fc{i}", ref.FullyConnectedLayer(fan_in, w_dim, activation="lrelu", lr_multiplier=0.01))
-        if num_ws is not None and w_avg_beta is not None:
-            self.register_buffer("w_avg", torch.zeros([w_dim]))
-
-    def forward(self, z, c, truncation_psi=1, truncation_cutoff=None):
-        y = _normalize_2nd_moment(self.embed(c))
-        x = y if self.z_dim == 0 else torch.cat([_normalize_2nd_moment(z), y], dim=1)
-        for i in range(self.num_layers):
-            x = getattr(self, f"fc{i}")(x)
-        if self.num_ws is None:
-            return x
-        x = x.unsqueeze(1).repeat([1, self.num_ws, 1])
-        if truncation_psi != 1:
-            x[:, :truncation_cutoff] = self.w_avg.lerp(x[:, :truncation_cutoff], truncation_psi)
-        return x
-
-
-class FirstSynthesisBlock(torch.nn.Module):
-    """``SynthesisBlock`` with ``in_channels == 0``: const, conv1, torgb."""
-
-    def __init__(self, out_channels, img_channels):
-        super().__init__()
-        self.const = torch.nn.Parameter(torch.randn([out_channels, 4, 4]))
-        self.conv1 = ref.SynthesisLayer(out_channels, out_channels, W_DIM, 4)
-        self.torgb = ref.ToRGBLayer(out_channels, img_channels, W_DIM)
-
-    def forward(self, x, img, ws, noise_mode):
-        x = self.const.unsqueeze(0).repeat([ws.shape[0], 1, 1, 1])
-        x = self.conv1(x, ws[:, 0], noise_mode)
-        return x, self.torgb(x, ws[:, 1])
-
-
-class SynthesisNetwork(torch.nn.Module):
-    def __init__(self, resolution, img_channels, channels):
-        super().__init__()
-        self.resolutions = [2 ** i for i in range(2, int(math.log2(resolution)) + 1)]
-        self.b4 = FirstSynthesisBlock(channels[4], img_channels)
-        for res in self.resolutions[1:]:
-            setattr(self, f"b{res}", ref.SynthesisBlock(channels[res // 2], channels[res], W_DIM, res, img_channels))
-
-    def forward(self, ws, noise_mode):
-        x = img = None
-        w_index = 0
-        for res in self.resolutions:
-            n_conv = 1 if res == 4 else 2
-            x, img = getattr(self, f"b{res}")(x, img, ws[:, w_index:w_index + n_conv + 1], noise_mode)
-            w_index += n_conv
-        return img
-
-
-class StyleGAN2Backbone(torch.nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        num_ws = 2 * int(math.log2(PLANE_RES)) - 2
-        self.mapping = MappingNetwork(Z_DIM, C_DIM, W_DIM, num_ws, num_layers=2)
-        self.synthesis = SynthesisNetwork(PLANE_RES, 3 * PLANE_CH, channels)
-
-
-class ImportanceRenderer(torch.nn.Module):
-    """Stands for EG3D's renderer module in the pickle (it holds no weights)."""
-
-
-class TriPlaneGenerator(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.backbone = StyleGAN2Backbone({4: 16, 8: 16, 16: 8})
-        self.renderer = ImportanceRenderer()
-        self.decoder = ref_render.OSGDecoder(PLANE_CH, 8, PLANE_CH)
-        self.superresolution = ref.Superresolution("2X", channels=PLANE_CH, w_dim=W_DIM, widths=(8, 4))
-        self.neural_rendering_resolution = RAW_RES
-        self.rendering_kwargs = RENDERING
-
-    def forward(self, z, c_cond, c_render, truncation_psi=1, truncation_cutoff=None):
-        ws = self.backbone.mapping(z, c_cond, truncation_psi, truncation_cutoff)
-        planes = self.backbone.synthesis(ws, "const")
-        planes = planes.view(len(planes), 3, PLANE_CH, planes.shape[-2], planes.shape[-1])
-        origins, dirs = ref_render.ray_sampler(c_render[:, :16].view(-1, 4, 4), c_render[:, 16:].view(-1, 3, 3),
-                                               RAW_RES)
-        n, r, _ = origins.shape
-        jitter = torch.full((n, r, N_COARSE, 1), 0.5)
-        u = ((torch.arange(N_FINE) + 0.5) / N_FINE).expand(n * r, N_FINE).contiguous()
-        features, depth, _ = ref_render.render(planes, self.decoder, origins, dirs, 2.25, 3.3, jitter, u)
-        feature_image = features.permute(0, 2, 1).reshape(n, -1, RAW_RES, RAW_RES)
-        depth_image = depth.permute(0, 2, 1).reshape(n, 1, RAW_RES, RAW_RES)
-        rgb = feature_image[:, :3]
-        image = self.superresolution(rgb, feature_image, ws, noise_mode="none")
-        return {"image": image, "image_raw": rgb, "image_depth": depth_image}
-
-
-class DiscriminatorBlock(torch.nn.Module):
-    def __init__(self, in_channels, tmp_channels, out_channels, img_channels):
-        super().__init__()
-        self.in_channels = in_channels
-        if in_channels == 0:
-            self.fromrgb = ref.Conv2dLayer(img_channels, tmp_channels, 1, activation="lrelu", conv_clamp=256)
-        self.conv0 = ref.Conv2dLayer(tmp_channels, tmp_channels, 3, activation="lrelu", conv_clamp=256)
-        self.conv1 = ref.Conv2dLayer(tmp_channels, out_channels, 3, activation="lrelu", down=2, conv_clamp=256)
-        self.skip = ref.Conv2dLayer(tmp_channels, out_channels, 1, bias=False, down=2)
-
-    def forward(self, x, img):
-        if self.in_channels == 0:
-            x = self.fromrgb(img)
-        y = self.skip(x, gain=np.sqrt(0.5))
-        x = self.conv0(x)
-        x = self.conv1(x, gain=np.sqrt(0.5))
-        return y.add_(x)
-
-
-def _minibatch_std(x, group_size=4):
-    n, c, h, w = x.shape
-    g = min(group_size, n)
-    y = x.reshape(g, -1, 1, c, h, w)
-    y = y - y.mean(dim=0)
-    y = (y.square().mean(dim=0) + 1e-8).sqrt()
-    y = y.mean(dim=[2, 3, 4]).reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
-    return torch.cat([x, y], dim=1)
-
-
-class DiscriminatorEpilogue(torch.nn.Module):
-    def __init__(self, channels, cmap_dim):
-        super().__init__()
-        self.cmap_dim = cmap_dim
-        self.conv = ref.Conv2dLayer(channels + 1, channels, 3, activation="lrelu", conv_clamp=256)
-        self.fc = ref.FullyConnectedLayer(channels * 16, channels, activation="lrelu")
-        self.out = ref.FullyConnectedLayer(channels, cmap_dim)
-
-    def forward(self, x, cmap):
-        x = self.out(self.fc(self.conv(_minibatch_std(x)).flatten(1)))
-        return (x * cmap).sum(dim=1, keepdim=True) * (1 / np.sqrt(self.cmap_dim))
-
-
-class DualDiscriminator(torch.nn.Module):
-    CHANNEL_BASE, CHANNEL_MAX = 256, 16
-
-    def __init__(self):
-        super().__init__()
-        self.resolutions = [2 ** i for i in range(int(math.log2(D_RES)), 2, -1)]
-        ch = {res: min(self.CHANNEL_BASE // res, self.CHANNEL_MAX) for res in self.resolutions + [4]}
-        for res in self.resolutions:
-            setattr(self, f"b{res}", DiscriminatorBlock(ch[res] if res < D_RES else 0, ch[res], ch[res // 2], 6))
-        self.mapping = MappingNetwork(0, C_DIM, ch[4], None, num_layers=8, w_avg_beta=None)
-        self.b4 = DiscriminatorEpilogue(ch[4], ch[4])
-        self.register_buffer("resample_filter", ref.setup_filter())
-
-    def forward(self, img, c):
-        raw = F.interpolate(img["image_raw"], size=(D_RES, D_RES), mode="bilinear", align_corners=False,
-                            antialias=True)
-        img, x = torch.cat([img["image"], raw], 1), None
-        for res in self.resolutions:
-            x = getattr(self, f"b{res}")(x, img)
-        return self.b4(x, self.mapping(None, c))
+def small_discriminator():
+    return DualDiscriminator(resolution=D_RES, channel_base=256, channel_max=16)
 
 
 # -- the release's pickling ---------------------------------------------------------------------------
@@ -286,8 +128,8 @@ def _randomise(module):
 @pytest.fixture
 def snapshot_file(tmp_path, release_modules):
     torch.manual_seed(0)
-    g, d = _randomise(TriPlaneGenerator()), _randomise(DualDiscriminator())
-    g._init_kwargs = {"z_dim": Z_DIM, "rendering_kwargs": RENDERING, "conv_clamp": None}
+    g, d = _randomise(small_generator()), _randomise(small_discriminator())
+    g._init_kwargs = {"z_dim": Z_DIM, "rendering_kwargs": g.rendering_kwargs, "conv_clamp": None}
     d._init_kwargs = {"conv_clamp": 256, "epilogue_kwargs": {"mbstd_group_size": 4}}
     path = tmp_path / "ffhq512-128.pkl"
     pickle_like_release(path, {"G": g, "D": d, "G_ema": g, "augment_pipe": None,

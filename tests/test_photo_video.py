@@ -1,4 +1,5 @@
-"""``gazejax redirect --video``: a round trip keeps frame count, size, rate and audio; faceless frames pass.
+"""``gazejax redirect --video``: a round trip keeps frame count, size, rate and audio; faceless frames
+are an error, or pass through unchanged with ``--skip-missing``.
 
 The frames are grace_hopper.jpg (with two black frames in the middle), the
 landmarks per frame are given with ``--landmarks`` (NaN: no face in that
@@ -60,6 +61,11 @@ def video(run_paths, tmp_path_factory):  # noqa: F811
     return {"root": root, "run": run_paths["run"], "landmarks": str(root / "landmarks.npy")}
 
 
+def _error_lines(err):
+    """stderr without the progress bar's lines (``redirect: 33%|...``)."""
+    return [line for line in err.strip().splitlines() if line and not line.startswith("redirect:")]
+
+
 def _decoded(path):
     reader = VideoReader(path)
     try:
@@ -71,7 +77,8 @@ def _decoded(path):
 def test_round_trip_keeps_frames_size_rate_and_audio(video, capsys):
     out = video["root"] / "out.mp4"
     assert main(["redirect", "--checkpoint", video["run"], "--video", str(video["root"] / "in.mp4"),
-                 "--landmarks", video["landmarks"], "--look-at-camera", "--batch", "4", "--out", str(out)]) == 0
+                 "--landmarks", video["landmarks"], "--look-at-camera", "--batch", "4", "--skip-missing",
+                 "--out", str(out)]) == 0
     assert "6 frames, 4 faces redirected, 2 frames without a face" in capsys.readouterr().out
     before, reader_in = _decoded(video["root"] / "in.mp4")
     after, reader_out = _decoded(out)
@@ -105,11 +112,42 @@ def test_bad_video_input_is_one_line_and_exit_2(video, capsys, source, flags, me
     assert not out.exists()
 
 
-def test_a_video_without_any_face_writes_nothing(video, capsys):
+def test_a_frame_without_a_face_is_one_line_naming_it_without_skip_missing(video, capsys):
+    out = video["root"] / "stopped.mp4"
+    assert main(["redirect", "--checkpoint", video["run"], "--video", str(video["root"] / "in.mp4"),
+                 "--landmarks", video["landmarks"], "--look-at-camera", "--out", str(out)]) == 2
+    err = _error_lines(capsys.readouterr().err)
+    assert len(err) == 1 and f"frame {BLACK[0]} of" in err[0] and "no face found" in err[0], err
+    assert "--skip-missing" in err[0]
+    assert not out.exists() and not list(video["root"].glob(".*partial*"))
+
+
+def test_a_frame_with_only_a_face_too_small_names_why(video, capsys):
+    k = face.camera_matrix(510, 600)
+    tiny = project(head_rotation(0.0, 0.0), (0, 0, 20000), k)  # eyes about 2 px apart
+    landmarks = video["root"] / "tiny.npy"
+    np.save(landmarks, np.stack([[tiny]] * FRAMES))
+    out = video["root"] / "tiny.mp4"
+    assert main(["redirect", "--checkpoint", video["run"], "--video", str(video["root"] / "in.mp4"),
+                 "--landmarks", str(landmarks), "--look-at-camera", "--out", str(out)]) == 2
+    err = _error_lines(capsys.readouterr().err)
+    assert len(err) == 1 and "frame 0 of" in err[0] and "face too small" in err[0], err
+    assert not out.exists()
+
+
+def test_skip_missing_needs_a_video(video, capsys):
+    assert main(["redirect", "--checkpoint", video["run"], "--gaze=0,0", "--skip-missing",
+                 "--out", str(video["root"] / "crop.png")]) == 2
+    assert "--skip-missing applies to --video only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--skip-missing"], []])
+def test_a_video_without_any_face_writes_nothing(video, capsys, flags):
     empty = video["root"] / "empty.npy"
     np.save(empty, np.full((FRAMES, 1, 468, 2), np.nan))
     out = video["root"] / "none.mp4"
     assert main(["redirect", "--checkpoint", video["run"], "--video", str(video["root"] / "in.mp4"),
-                 "--landmarks", str(empty), "--gaze=0,0", "--out", str(out)]) != 0
-    assert "no face found in any frame" in capsys.readouterr().err
+                 "--landmarks", str(empty), "--gaze=0,0", "--out", str(out), *flags]) != 0
+    expected = "no face found in any frame" if flags else "frame 0 of"
+    assert expected in capsys.readouterr().err
     assert not out.exists() and not list(video["root"].glob(".*partial*"))

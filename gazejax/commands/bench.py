@@ -32,9 +32,18 @@ def add_arguments(parser):
              "(default: 80%% of the memory free at start, on the host or the accelerator)",
     )
     parser.add_argument(
+        "--checkpoint", default=None,
+        help="pipeline: a LiveGaze run (or bundle) whose model is timed (default: a random-weight :tiny model)",
+    )
+    parser.add_argument(
         "--fit-steps", type=int, default=None,
         help="gazenerf: steps of the timed per-subject fit (default: the config's, 75); "
              "fewer make a 512^2 fit measurable on a CPU",
+    )
+    parser.add_argument(
+        "--step-ms", type=float, default=None,
+        help="input: the training step time (ms) whose consumption the pipeline is compared with "
+             "(default 360, the LiveGaze paper's: 18 h on two A100s for 180,000 steps)",
     )
 
 
@@ -52,6 +61,11 @@ def run(args):
     if args.fit_steps is not None and (args.name != "gazenerf" or args.fit_steps < 1):
         raise UsageError(f"--fit-steps takes a positive number of steps, for the gazenerf benchmark only; "
                          f"got {args.fit_steps} for {args.name}")
+    if args.checkpoint is not None and args.name != "pipeline":
+        raise UsageError(f"--checkpoint applies to the pipeline benchmark only, not {args.name}")
+    if args.step_ms is not None and (args.name != "input" or args.step_ms <= 0):
+        raise UsageError(f"--step-ms takes a positive time in ms, for the input benchmark only; "
+                         f"got {args.step_ms} for {args.name}")
     if args.memory_budget_gb is not None and args.memory_budget_gb <= 0:
         raise UsageError(f"--memory-budget-gb must be positive, got {args.memory_budget_gb}")
     args.budget_bytes = (default_budget_bytes(jax.devices()[0]) if args.memory_budget_gb is None

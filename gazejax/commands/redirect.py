@@ -77,7 +77,10 @@ def add_arguments(parser):
     parser.add_argument("--allow-extrapolation", action="store_true",
                         help="photo: redirect to a gaze outside the run's training range")
     parser.add_argument("--video", help="LiveGaze: a video (.mp4, ...) whose every frame is redirected into "
-                        "--out (.mp4/.mkv/.mov); audio is copied, frames without a face pass through")
+                        "--out (.mp4/.mkv/.mov); audio is copied")
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="video: write frames without a usable face unchanged and count them "
+                        "(default: such a frame is an error)")
     parser.add_argument("--batch", type=int, default=8, help="video: frames per model call (default 8)")
     parser.add_argument("--smoothing", type=float, default=0.5,
                         help="video: the new frame's weight in the landmarks' moving average, in (0, 1] "
@@ -174,6 +177,8 @@ def _request(args):
     check_photo_arguments(args)
     if args.video:
         _check_video_request(args)
+    elif args.skip_missing:
+        raise UsageError("--skip-missing applies to --video only")
     if args.depth_out and not args.out:
         raise UsageError("--depth-out needs --out (the depth is of the redirected face)")
     gaze = parse_angles(args.gaze, "--gaze", GAZE_LIMITS, GAZE_NAMES) if args.gaze else None

@@ -5,8 +5,9 @@
 Frames are read with PyAV (:mod:`gazejax.face.video`), their faces found and
 their landmarks smoothed over time (:mod:`gazejax.face.smoothing`), then
 ``--batch`` frames at a time go through the jitted model together and are
-pasted back. A frame without a face (or with one too small) is written
-unchanged and counted. The output is written to a temporary file next to
+pasted back. A frame without a usable face (none found, or only faces too
+small) is an error naming the frame, unless ``--skip-missing`` is given: then
+it is written unchanged and counted. The output is written to a temporary file next to
 ``--out`` and renamed at the end, so a failure leaves nothing behind. LiveGaze
 runs only for now.
 """
@@ -52,27 +53,31 @@ def run(args, config, gaze):
         k = None
         try:
             batch, batch_faces = [], []
-            progress = tqdm(reader.frames(), total=reader.frame_count or None, unit="frame", desc="redirect")
-            for index, frame in enumerate(progress):
-                k = camera_matrix_for(args, frame) if k is None else k
-                if given is None:
-                    try:
-                        found = face.detect_faces(frame)
-                    except face.DetectorUnavailable as e:
-                        raise UsageError(str(e)) from None
-                else:
-                    found = given[index] if per_frame else given
-                faces = _prepare(frame, k, frames.spec, smoother(found))
-                counts["frames"] += 1
-                counts["faces"] += len(faces)
-                counts["without_face"] += not faces
-                check_in_training_range(face.faces_model_gaze(faces, gaze, args.look_at_camera), config,
-                                        args.allow_extrapolation)
-                batch.append(frame)
-                batch_faces.append(faces)
-                if len(batch) == args.batch:
-                    _write(writer, frames, batch, batch_faces, gaze, args)
-                    batch, batch_faces = [], []
+            # a context, so that an error's line starts below the closed progress bar, not on it
+            with tqdm(reader.frames(), total=reader.frame_count or None, unit="frame", desc="redirect") as progress:
+                for index, frame in enumerate(progress):
+                    k = camera_matrix_for(args, frame) if k is None else k
+                    if given is None:
+                        try:
+                            found = face.detect_faces(frame)
+                        except face.DetectorUnavailable as e:
+                            raise UsageError(str(e)) from None
+                    else:
+                        found = given[index] if per_frame else given
+                    faces, problem = _prepare(frame, k, frames.spec, smoother(found))
+                    if not faces and not args.skip_missing:
+                        raise UsageError(f"frame {index} of {args.video}: {problem} (--skip-missing passes such "
+                                         "frames through unchanged)")
+                    counts["frames"] += 1
+                    counts["faces"] += len(faces)
+                    counts["without_face"] += not faces
+                    check_in_training_range(face.faces_model_gaze(faces, gaze, args.look_at_camera), config,
+                                            args.allow_extrapolation)
+                    batch.append(frame)
+                    batch_faces.append(faces)
+                    if len(batch) == args.batch:
+                        _write(writer, frames, batch, batch_faces, gaze, args)
+                        batch, batch_faces = [], []
             _write(writer, frames, batch, batch_faces, gaze, args)
             writer.close()
         except BaseException:
@@ -89,16 +94,20 @@ def run(args, config, gaze):
 
 
 def _prepare(frame, k, spec, landmarks):
-    """The frame's faces; a face too small (or landmarks that are no face) is left out, not an error."""
+    """``(faces, problem)``: the frame's usable faces, and why there is none when ``faces`` is empty.
+
+    A face too small (or landmarks that are no face) is left out, so that the
+    other faces of the frame are still redirected.
+    """
     from gazejax import face  # noqa: PLC0415
 
-    faces = []
+    faces, problem = [], "no face found"
     for points in landmarks:
         try:
             faces.extend(face.prepare_faces(frame, k, spec, [points]))
-        except ValueError:
-            continue
-    return faces
+        except ValueError as e:
+            problem = str(e)
+    return faces, problem
 
 
 def _write(writer, frames, batch, batch_faces, gaze, args):

@@ -7,6 +7,7 @@ compare outputs, and ``gazejax bench`` can time the same network in PyTorch:
 
 - ``stylegan2``: EG3D's StyleGAN2 ops and layers, its super-resolution module;
 - ``eg3d_renderer``: EG3D's tri-plane sampling, decoder, samplers and renderer;
+- ``eg3d``: EG3D's TriPlaneGenerator and DualDiscriminator, at any size;
 - ``resnet``: torchvision's ResNet, L2CS-Net, GazeNeRF's ResNet estimator;
 - ``vgg``: torchvision's VGG16, GazeNeRF's VGG estimator, LPIPS;
 - ``inception``: pytorch-fid's FID Inception-v3;
