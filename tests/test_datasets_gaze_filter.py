@@ -130,7 +130,7 @@ def test_work_dir_of_another_estimator_is_refused(tmp_path):
     source, out = write_folder(tmp_path / "ffhq"), tmp_path / "out"
     with pytest.raises(RuntimeError):
         _filter(source, out, StubEstimator(fail_on_call=2), batch=2, chunk=2)
-    with pytest.raises(DataError, match="estimates of a run with other settings"):
+    with pytest.raises(DataError, match="work dir of a run with other settings"):
         gaze_filter.filter_dataset(source, StubEstimator(), out, min_abs_yaw=0.4, estimator="other",
                                    preprocess="official", batch=2, chunk=2, progress=False)
 

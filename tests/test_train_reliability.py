@@ -302,6 +302,12 @@ def test_config_out_of_range_is_one_line_before_the_workdir_is_touched(tmp_path,
     assert not (tmp_path / "run").exists()
 
 
+def test_an_unknown_compute_dtype_is_one_line_before_the_workdir_is_touched(tmp_path, capsys):
+    assert _train(tmp_path / "run", "--config.compute_dtype=float16", config="configs/l2cs.py:tiny") == EXIT_USAGE
+    assert _one_error_line(capsys) == "config field compute_dtype must be one of float32, bfloat16, got 'float16'"
+    assert not (tmp_path / "run").exists()
+
+
 def test_every_shipped_config_passes_the_checks():
     for path in sorted((ROOT / "configs").glob("*.py")):
         for variant in ("paper", "tiny"):

@@ -62,6 +62,8 @@ def run(args, config, gaze):
                             found = face.detect_faces(frame)
                         except face.DetectorUnavailable as e:
                             raise UsageError(str(e)) from None
+                    elif per_frame and index >= len(given):
+                        raise UsageError(f"--landmarks has {len(given)} frames; {args.video} has more")
                     else:
                         found = given[index] if per_frame else given
                     faces, problem = _prepare(frame, k, frames.spec, smoother(found))

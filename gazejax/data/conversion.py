@@ -298,12 +298,15 @@ def _builder(converter, work_dir, data_dir):
     return cls(data_dir=str(data_dir), config=converter.config, file_format="array_record")
 
 
-def _check_settings(work_dir, converter):
-    settings = {"name": converter.name, "config": converter.config, **converter.settings}
+def check_work_dir(work_dir, settings):
+    """Claims ``work_dir`` for a run with ``settings`` (a JSON-able dict), or resumes one with the same.
+
+    A work dir left by a run with other settings is refused with one line (its cache is not ours).
+    """
     path = work_dir / "settings.json"
     if path.is_file():
         if json.loads(path.read_text()) != settings:
-            raise DataError(f"{work_dir}: work dir of a conversion with other settings; "
+            raise DataError(f"{work_dir}: work dir of a run with other settings; "
                             "delete it or pass another --work-dir")
     else:
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -381,7 +384,7 @@ def convert(converter, out_dir, *, workers=0, work_dir=None, progress=True, keep
     if not converter.units:
         raise DataError(f"{out_dir}: nothing to convert for {converter.name}/{converter.config}")
     work_dir = pathlib.Path(work_dir or out_dir / ".work" / converter.name / converter.config)
-    _check_settings(work_dir, converter)
+    check_work_dir(work_dir, {"name": converter.name, "config": converter.config, **converter.settings})
     resumed = _read_units(converter, work_dir, workers, progress)
 
     records, skipped = collections.Counter(), []
@@ -397,9 +400,10 @@ def convert(converter, out_dir, *, workers=0, work_dir=None, progress=True, keep
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{converter.name}-{converter.config}.", dir=out_dir) as tmp:
         _builder(converter, work_dir, tmp).download_and_prepare()
+        # the index before the rename: a finished dataset is never left without one
+        _write_pairing_index(converter, work_dir, out_dir)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.rename(dataset_dir(tmp, converter.name, converter.config), final)
-    _write_pairing_index(converter, work_dir, out_dir)
     if not keep_work:
         shutil.rmtree(work_dir)
     return Summary(final, dict(records), skipped, resumed)

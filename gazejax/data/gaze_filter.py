@@ -29,7 +29,6 @@ crop, input size and antialiasing from its export info.
 """
 
 import csv
-import json
 import os
 import pathlib
 
@@ -73,17 +72,6 @@ def load_estimator(directory, preprocess):
 def config_name(resolution, preprocess, min_abs_yaw):
     """The TFDS config of one filtering, e.g. ``r512_official_yaw0p4``."""
     return f"r{resolution}_{preprocess}_yaw{min_abs_yaw:g}".replace(".", "p").replace("-", "m")
-
-
-def _check_settings(directory, settings):
-    path = directory / "settings.json"
-    if path.is_file():
-        if json.loads(path.read_text()) != settings:
-            raise DataError(f"{directory}: estimates of a run with other settings; "
-                            "delete it or pass another --work-dir")
-    else:
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
 
 
 def _estimate_chunk(path, names, estimate, batch, bar):
@@ -200,7 +188,7 @@ def filter_dataset(source, estimate, out_dir, *, min_abs_yaw, estimator, preproc
     settings = {"source": str(pathlib.Path(source).absolute()), "estimator": str(estimator),
                 "preprocess": preprocess, "min_abs_yaw": min_abs_yaw, "chunk": chunk}
     estimates_dir = work_dir / "estimates"
-    _check_settings(estimates_dir, settings)
+    conversion.check_work_dir(estimates_dir, settings)
 
     gaze = estimate_gaze(source, names, estimate, estimates_dir, batch=batch, chunk=chunk, progress=progress)
     keep = kept(gaze, min_abs_yaw)

@@ -35,7 +35,10 @@ def model_gaze(gaze_camera, head_rotation):
 
 
 def camera_gaze(gaze_head, head_rotation):
-    """Head-frame gaze ``(..., 2)`` -> camera-frame gaze (``R_h g_head``)."""
+    """Gaze ``(..., 2)`` rotated by ``head_rotation`` (``R g``): a head-frame gaze -> the camera frame.
+
+    Any rotation works the same way (a normalization rotation and its transpose, for instance).
+    """
     g = np.asarray(pitchyaw_to_vector(np.asarray(gaze_head, np.float32)), np.float64)
     return np.asarray(vector_to_pitchyaw(g @ np.asarray(head_rotation, np.float64).T), np.float64)
 

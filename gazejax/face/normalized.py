@@ -21,8 +21,9 @@ import dataclasses
 import numpy as np
 
 from gazejax.face.errors import FaceError
+from gazejax.face.frames import camera_gaze
 from gazejax.face.mesh import FACE_OVAL, LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR, check_landmarks, eye_centres
-from gazejax.geometry import normalize_face, pitchyaw_to_vector, vector_to_pitchyaw
+from gazejax.geometry import normalize_face
 from gazejax.geometry.head import head_pose_from_rotation
 
 # GazeNeRF's normalized camera (pre_processing/data_process.py): f = 1600 px at 512 px, 680 mm away
@@ -83,16 +84,11 @@ class NormalizedFace:
 
     def gaze_to_normalized(self, gaze):
         """Camera-frame gaze ``(..., 2)`` -> normalized-frame gaze (rotated by ``R``)."""
-        return _rotate(self.rotation, gaze)
+        return camera_gaze(gaze, self.rotation)
 
     def gaze_to_camera(self, gaze):
         """Normalized-frame gaze ``(..., 2)`` -> camera-frame gaze (rotated by ``R^T``)."""
-        return _rotate(self.rotation.T, gaze)
-
-
-def _rotate(rotation, gaze):
-    g = np.asarray(pitchyaw_to_vector(np.asarray(gaze, np.float32)), np.float64)
-    return np.asarray(vector_to_pitchyaw(g @ rotation.T), np.float64)
+        return camera_gaze(gaze, self.rotation.T)
 
 
 def normalize(image, landmarks, pose, camera_matrix, spec):

@@ -9,6 +9,8 @@ import re
 
 import jax.numpy as jnp
 
+from gazejax.geometry.gaze import vector_to_pitchyaw
+
 
 def from_l2cs(yaw, pitch, degrees=True):
     """L2CS-Net / GazeHub angles -> our (pitch, yaw) radians ``(..., 2)``.
@@ -105,9 +107,6 @@ def from_gaze360(gaze_dir):
     Gaze360's Eye frame has +x to the camera's left, +y up and +z away from
     the camera (``[0, 0, -1]`` looks into the camera), i.e. the OpenCV frame
     with x and y negated. So ``pitch = asin(y)`` and ``yaw = atan2(x, -z)``:
-    the official loader's ``[atan2(x, -z), asin(y)]`` in our order. The
-    vectors are normalized first.
+    the official loader's ``[atan2(x, -z), asin(y)]`` in our order.
     """
-    g = jnp.asarray(gaze_dir, jnp.float32)
-    g = g / jnp.linalg.norm(g, axis=-1, keepdims=True)
-    return jnp.stack([jnp.arcsin(g[..., 1]), jnp.arctan2(g[..., 0], -g[..., 2])], axis=-1)
+    return vector_to_pitchyaw(jnp.asarray(gaze_dir, jnp.float32) * jnp.array([-1.0, -1.0, 1.0]))

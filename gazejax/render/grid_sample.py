@@ -109,7 +109,9 @@ def _bilinear_bwd(residuals, cotangent):
     # over planes) would be re-evaluated for each of the C channels.
     weight, cotangent = jax.lax.optimization_barrier((weight, cotangent))
     rows = (weight[..., None] * cotangent[:, :, None, :]).reshape(n * m * 4, c)
-    d_images = jnp.zeros((n * h * w, c), cotangent.dtype).at[pixel.reshape(-1)].add(rows, mode="promise_in_bounds")
+    # float32 sums whatever the planes' dtype: many taps land on each texel
+    d_images = jnp.zeros((n * h * w, c), jnp.float32).at[pixel.reshape(-1)].add(
+        rows.astype(jnp.float32), mode="promise_in_bounds")
     return d_images.reshape(images.shape).astype(images.dtype), d_grid
 
 

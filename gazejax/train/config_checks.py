@@ -13,7 +13,7 @@ import math
 import ml_collections
 
 from gazejax.train.config_loading import ConfigError
-from gazejax.train.precision import COMPUTE_DTYPES
+from gazejax.train.precision import compute_dtype
 
 AT_LEAST_ONE = ("num_steps", "batch_size", "log_every", "checkpoint_every", "keep_checkpoints")
 AT_LEAST_ZERO = ("sample_every", "eval.num_batches")
@@ -29,9 +29,10 @@ def check_config(config):
     if _field(config, "best_mode") not in BEST_MODES:
         raise ConfigError(f"config field best_mode must be one of {', '.join(BEST_MODES)}, "
                           f"got {config.best_mode!r}")
-    if config.get("compute_dtype", "float32") not in COMPUTE_DTYPES:
-        raise ConfigError(f"config field compute_dtype must be one of {', '.join(COMPUTE_DTYPES)}, "
-                          f"got {config.compute_dtype!r}")
+    try:
+        compute_dtype(config)
+    except ValueError as e:
+        raise ConfigError(f"config field {e}") from None
     for name, value in _numbers(config, ""):
         if not math.isfinite(value):
             raise ConfigError(f"config field {name} must be finite, got {value}")

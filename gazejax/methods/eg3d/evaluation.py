@@ -51,29 +51,27 @@ def evaluate(config, state, workdir):
     conditioning, views = view_labels(config)
     targets = losses.face_angles(views, config.loss.face_angle_formula)
 
+    # weights as arguments: captured by the closure, they would be compiled in as constants
     @jax.jit
-    def view_errors(z):
+    def view_errors(g_vars, variables, z):
         n = z.shape[0]
-        g_vars = {"params": state.ema_params, **state.extra["buffers"]}
         ws = generator.apply(g_vars, z, jnp.broadcast_to(conditioning, (n, 25)), e.truncation_psi,
                              e.truncation_cutoff, method=generator.mapping)
         errors = []
         for v in range(views.shape[0]):
             labels = jnp.broadcast_to(views[v], (n, 25))
             image = generator.apply(g_vars, ws, labels, method=generator.synthesis, noise_mode="const")["image"]
-            if config.loss.gaze_preprocessing == "official":
-                x, used = losses.official_estimator_input(image), dict(info, crop=None, antialias=False)
-            else:
-                x, used = jnp.clip((image + 1) / 2, 0.0, 1.0), info
+            x, used = losses.estimator_input(image, info, config.loss.gaze_preprocessing)
             gaze = estimate_angles(module, variables, used, x)["gaze"]
             errors.append(jnp.mean(jnp.square(gaze - targets[v]), axis=-1))
         return jnp.stack(errors, axis=-1)  # (n, V)
 
+    g_vars = {"params": state.ema_params, **state.extra["buffers"]}
     z_dim = config.model.z_dim
     per_seed = []
     for start in range(0, e.gfas_seeds, e.gfas_batch):
         seeds = range(start, min(start + e.gfas_batch, e.gfas_seeds))
         z = np.stack([np.random.RandomState(s).randn(z_dim) for s in seeds]).astype(np.float32)
-        per_seed.append(np.asarray(view_errors(jnp.asarray(z))))
+        per_seed.append(np.asarray(view_errors(g_vars, variables, jnp.asarray(z))))
     per_view = np.concatenate(per_seed).mean(axis=0)
     return {"gfas": float(per_view.sum()), "per_view_mse": [float(x) for x in per_view], "seeds": e.gfas_seeds}

@@ -87,6 +87,17 @@ def official_estimator_input(images):
     return jnp.clip(images * 127.5 + 128.0, 0.0, 255.0) / 255.0
 
 
+def estimator_input(images, info, preprocessing):
+    """Generated ``images`` in [-1, 1] -> (estimator input in [0, 1], the estimator info to apply with it).
+
+    ``"official"``: the whole frame resized to the estimator's input, no crop, no antialias
+    (Gaze-Corrected-EG3D); ``"estimator"``: the estimator's own crop and resize.
+    """
+    if preprocessing == "official":
+        return official_estimator_input(images), dict(info, crop=None, antialias=False)
+    return jnp.clip((images + 1) / 2, 0.0, 1.0), info
+
+
 def gaze_alignment_loss(predicted, target, form="mse"):
     """Eq. 1 between estimated eye gaze and face angles, ``(N, 2)`` radians each.
 

@@ -70,8 +70,10 @@ def step_phase(config, step):
 def optimizers(config):
     """{group: Adam} with EG3D's lazy-regularisation correction of lr and betas."""
     o, l = config.optim, config.loss
+    # EG3D drops the generator's lazy regulariser, and so its correction, without density regularisation
+    g_interval = l.g_reg_interval if l.density_reg > 0 else 0
     out = {}
-    for group, lr, interval in (("generator", o.g_lr, l.g_reg_interval), ("discriminator", o.d_lr, l.d_reg_interval)):
+    for group, lr, interval in (("generator", o.g_lr, g_interval), ("discriminator", o.d_lr, l.d_reg_interval)):
         lr, (b1, b2) = schedules.lazy_adam_settings(lr, (o.b1, o.b2), interval)
         out[group] = optax.adam(lr, b1=b1, b2=b2, eps=o.eps)
     return out
@@ -136,11 +138,7 @@ def _gaze_term(config, extra, images, render_labels):
     l = config.loss
     module, _, info = load_frozen(l.gaze_estimator_checkpoint)
     variables = jax.lax.stop_gradient(extra["estimator"])
-    if l.gaze_preprocessing == "official":
-        # the whole frame resized to the estimator input, no crop, no antialias (Gaze-Corrected-EG3D)
-        x, info = losses.official_estimator_input(images), dict(info, crop=None, antialias=False)
-    else:
-        x = jnp.clip((images + 1) / 2, 0.0, 1.0)
+    x, info = losses.estimator_input(images, info, l.gaze_preprocessing)
     predicted = estimate_angles(module, variables, info, x)["gaze"]
     target = losses.face_angles(render_labels, l.face_angle_formula)
     return losses.gaze_alignment_loss(predicted, target, l.gaze_loss_form), predicted
