@@ -31,7 +31,9 @@ Base variants:
                        (the first 10 frames x 18 cameras of 80 subjects),
                        evaluated on the 15 person-specific subjects (``val``),
                        the first 100 images of each redirected to targets of
-                       the same subject (docs/datasets.md).
+                       the same subject (docs/datasets.md). GazeNeRF's own
+                       pairs: ``--config.eval.target_list=`` its
+                       ``xgaze_evaluation_target_single_subject.txt``.
 
 Options (the ablations of Table 3; none uses the functional loss):
   ablation=vanilla              one MLP, gaze concatenated.
@@ -46,7 +48,9 @@ Option of ``:eth_xgaze`` (the cross-dataset evaluation of Table 2; docs/datasets
       ``data.dir/gazenerf_<dataset>/`` of its per-subject h5 files, every file
       read as the evaluation set; pairs inside each subject; the first 52
       (Columbia), 100 (MPIIFaceGaze) or 50 (GazeCapture) images of each of
-      its 56 / 15 / 139 subjects are the inputs. Use it with ``gazejax
+      its 56 / 15 / 139 subjects are the inputs (targets from
+      ``eval.target_list``, GazeNeRF's ``columbia_`` / ``mpii_`` /
+      ``gaze_capture_evaluation_target_single_subject.txt``). Use it with ``gazejax
       evaluate --workdir RUN`` of an ``:eth_xgaze`` run.
 
 The per-image offset grid (``offsets.identities/frames/views``, one row per
@@ -108,6 +112,9 @@ def get_config(arg=None):
         inputs_per_subject=100,  # ETH: the first 100 images of each eval subject
         fit_batch=1,  # subjects fitted at once (vmap)
         max_subjects=15,
+        # GazeNeRF's published pairs: a path to its *_evaluation_target_single_subject.txt
+        # (one target row per input); "" = our own rule (next record with another frame)
+        target_list="",
         lpips_checkpoint="",  # `gazejax convert lpips ...` dir; "" = skip LPIPS
         fid_checkpoint="",  # `gazejax convert inception-fid ...` dir; "" = no FID
         estimator_checkpoint="",  # the judge of the gaze errors; "" = the functional loss's estimator

@@ -40,8 +40,9 @@ Base variants:
              over the 15 folds, 3.92 deg. Reads
              ``tfds:mpiifacegaze/norm224_focal960_dist600`` (the defaults of
              ``data_prep/mpiifacegaze.py``: GazeHub's normalization, one split
-             per person). The reference drops training gazes beyond +-42 deg;
-             here they fall in the end bins.
+             per person). As the reference, training keeps only gazes within
+             +-42 deg (data.train_gaze_limit_deg; 0 = all); evaluation reads every
+             record of the held-out person.
   eye_patches  MGGR's judge: ResNet-18 on SynthGaze's 64^2 eye patches (both
              eyes, right ones mirrored), same seed-1 identities, batch 16
              records = 32 patches, 800 steps: a few minutes on 2 CPU cores.
@@ -63,6 +64,7 @@ MPII_PERSONS = mpiifacegaze.PERSONS
 # The paper's recipe on real data: 50 epochs of batch 16.
 PAPER_EPOCHS, PAPER_BATCH = 50, 16
 MPII_TRAIN_RECORDS = (MPII_PERSONS - 1) * 3000  # GazeHub's 3000 per person; replace with the converter's count
+MPII_GAZE_LIMIT_DEG = 42.0  # the reference's training filter, where its 28 x 3 deg bins end
 GAZE360_TRAIN_RECORDS = 127_000  # about; replace with the converter's count
 
 
@@ -139,6 +141,7 @@ def get_config(arg=None):
         c.num_steps = PAPER_EPOCHS * MPII_TRAIN_RECORDS // PAPER_BATCH
         _converted(c, "tfds:mpiifacegaze/norm224_focal960_dist600",
                    *mpiifacegaze.fold_splits(int(options["fold"] or 0), MPII_PERSONS))
+        c.data.train_gaze_limit_deg = MPII_GAZE_LIMIT_DEG
     elif variant == "eye_patches":
         c.model.update(dict(inputs="eye_patches", input_size=64, crop=None, head_pose=False))
         c.batch_size = 16

@@ -23,11 +23,13 @@ Base variants:
 Options:
   eval_on=columbia|mpiifacegaze|gazecapture  the cross-dataset evaluation of
              a model trained by ``:eth_xgaze`` (GazeNeRF's Table 2 protocol;
-             docs/datasets.md). LiveGaze can evaluate none of them yet, and each
-             refuses with the reason: ColumbiaGaze's photos are not normalized
-             (no camera label, no masks), MPIIFaceGaze records carry no face
-             mask (the evaluation scores inside it) and GazeCapture records no
-             gaze angles.
+             docs/datasets.md). ``mpiifacegaze``: every person of MPIIFaceGaze
+             normalized as ``:eth_xgaze`` (``data_prep/mpiifacegaze.py --size 512
+             --focal 1600 --distance 680``), pairs inside each person;
+             PSNR/SSIM/LPIPS over the whole image, since its records carry no
+             face mask. The other two refuse with the reason: ColumbiaGaze's
+             photos are not normalized (no camera label, no masks) and
+             GazeCapture records no gaze angles.
 
 Perceptual loss (Eq. 11): the paper uses ImageNet VGG16: set
 ``loss.perceptual_checkpoint`` to a directory written by ``gazejax convert
@@ -42,19 +44,20 @@ The depth teacher (Eq. 10) is SynthGaze's true depth unless
 
 import ml_collections
 
+from gazejax.data import mpiifacegaze
 from gazejax.train.config_args import parse_config_arg
 from gazejax.train.config_loading import ConfigError
 
 BASES = ("paper", "paper_lt", "synthgaze", "tiny", "eth_xgaze")
-# Why LiveGaze cannot be evaluated on each cross-dataset target (option eval_on).
+# Why LiveGaze cannot be evaluated on the other cross-dataset targets (option eval_on).
 _CANNOT_EVALUATE_ON = {
     "columbia": "ColumbiaGaze's face photos are not normalized, so its records carry no camera label "
                 "for LiveGaze to render through (nor the face mask its evaluation scores inside)",
-    "mpiifacegaze": "LiveGaze's evaluation scores inside the target's face mask and MPIIFaceGaze records "
-                    "carry none (its 6 landmarks outline no face)",
     "gazecapture": "GazeCapture records carry no gaze angles (only the dot target in cm), "
                    "which redirection needs as labels",
 }
+
+_ALL_MPII_PERSONS = "+".join(f"p{p:02d}" for p in range(mpiifacegaze.PERSONS))
 
 # Live3D's encoder sizes: "normal" and the lighter "LT".
 _NORMAL = dict(lite=False, feature_channels=96, low_depth=5)
@@ -74,8 +77,11 @@ def _encoder(**overrides):
 
 
 def get_config(arg=None):
-    variant, options = parse_config_arg(arg, BASES, {"eval_on": tuple(_CANNOT_EVALUATE_ON)})
-    if options["eval_on"]:
+    variant, options = parse_config_arg(arg, BASES, {"eval_on": ("mpiifacegaze", *_CANNOT_EVALUATE_ON)})
+    if options["eval_on"] and variant != "eth_xgaze":
+        raise ConfigError(f"eval_on evaluates a model trained on ETH-XGaze: use "
+                          f"configs/livegaze.py:eth_xgaze,eval_on={options['eval_on']}, not {variant!r}")
+    if options["eval_on"] in _CANNOT_EVALUATE_ON:
         raise ConfigError(f"livegaze cannot be evaluated on {options['eval_on']}: "
                           f"{_CANNOT_EVALUATE_ON[options['eval_on']]}")
     c = ml_collections.ConfigDict()
@@ -127,6 +133,8 @@ def get_config(arg=None):
         _tiny(c)
     elif variant == "eth_xgaze":
         _eth_xgaze(c)
+        if options["eval_on"] == "mpiifacegaze":
+            _evaluate_on_mpiifacegaze(c)
     return c
 
 
@@ -136,6 +144,12 @@ def _eth_xgaze(c):
                        # 5% are the last 4 subjects, faces the model never sees
                        split="train[:95%]", eval_split="train[95%:]"))
     c.loss.depth = 0.0
+
+
+def _evaluate_on_mpiifacegaze(c):
+    # the same normalization as :eth_xgaze's records; one split per person, all of them evaluated
+    c.data.update(dict(builder=f"tfds:mpiifacegaze/norm{c.data.resolution}_focal1600_dist680",
+                       split=_ALL_MPII_PERSONS, eval_split=_ALL_MPII_PERSONS))
 
 
 def _synthgaze(c):

@@ -119,3 +119,49 @@ def test_script_runs(dataset, tmp_path, capsys):
             "--workers", "0"]
     assert script.main(args) == 0
     assert "2 p00, 1 p01" in capsys.readouterr().out
+
+
+def test_l2cs_trains_only_on_gazes_within_its_limit(dataset, tmp_path):
+    from gazejax.data import gaze_range, pipeline
+    from gazejax.train.config_loading import load_config
+
+    converter = mpiifacegaze.converter(dataset, size=32, focal=100.0, distance=600.0, persons=range(2))
+    conversion.convert(converter, tmp_path / "out", workers=0, progress=False)
+    config = load_config(f"{ROOT / 'configs' / 'l2cs.py'}:mpiifacegaze,fold=1", [
+        f"data.dir={tmp_path / 'out'}", "data.builder=tfds:mpiifacegaze/norm32_focal100_dist600",
+        "data.split=p00"])  # the fold of 2 persons
+    assert config.data.train_gaze_limit_deg == 42.0  # the reference's filter
+    # p00's gazes by hand: (pitch, yaw) = (11.2, 4.8) and (-2.8, -7.6) degrees
+    pipe = pipeline.make_pipeline(config.data, config.data.split, global_batch_size=2, seed=0,
+                                  process_index=0, process_count=1, gaze_limit_deg=10.0)
+    batch = pipe.local_batch(0)
+    assert batch["frame"].tolist() == [1, 1]  # only the second record, twice
+    np.testing.assert_allclose(np.degrees(batch["gaze"][0]), [-2.83, -7.59], atol=0.01)
+    everything = pipeline.make_pipeline(config.data, config.data.split, global_batch_size=2, seed=0,
+                                        process_index=0, process_count=1, gaze_limit_deg=42.0)
+    assert sorted(everything.local_batch(0)["frame"].tolist()) == [0, 1]
+
+
+def test_gaze_range_rows_are_cached_and_an_empty_range_is_one_error(tmp_path):
+    from gazejax.data import gaze_range
+
+    class Counting(list):
+        reads = 0
+
+        def __getitem__(self, i):
+            Counting.reads += 1
+            return super().__getitem__(i)
+
+        def __iter__(self):
+            return (self[i] for i in range(len(self)))
+
+    source = Counting([{"gaze": np.radians([p, y])} for p, y in ((5, 5), (50, 0), (0, -41))])
+    cache = tmp_path / "index" / "split.npz"
+    assert gaze_range.rows_within(source, 42.0, cache).tolist() == [0, 2]
+    reads = Counting.reads
+    assert gaze_range.rows_within(source, 42.0, cache).tolist() == [0, 2]
+    assert Counting.reads == reads  # read from the cache
+    subset = gaze_range.RowSubset(source, [2, 0])
+    assert len(subset) == 2 and np.degrees(subset[0]["gaze"])[1] == pytest.approx(-41)
+    with pytest.raises(ValueError, match="no record has |pitch| and |yaw| within 1 deg"):
+        gaze_range.rows_within(source[1:2], 1.0)

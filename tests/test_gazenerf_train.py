@@ -190,6 +190,30 @@ def test_protocol_pairs_are_fixed_and_change_the_frame():
     assert all(identity[i] == identity[j] and frame[i] != frame[j] for i, j in pairs)
 
 
+def test_protocol_pairs_follow_a_published_target_list(tmp_path):
+    # GazeNeRF's *_evaluation_target_single_subject.txt: line k = the target row of input k
+    # inside the input's own subject
+    identity = np.array([3, 3, 3, 7, 7, 7, 7])
+    listed = tmp_path / "targets.txt"
+    listed.write_text("2\n0\n")
+    targets = gazenerf_evaluation.read_target_list(listed)
+    pairs = gazenerf_evaluation.protocol_pairs(identity, np.zeros(7), np.zeros(7), 2, 5, targets)
+    assert pairs == [(0, 2), (1, 0), (3, 5), (4, 3)]
+
+    with pytest.raises(ValueError, match="has 2 rows for 3 inputs"):
+        gazenerf_evaluation.protocol_pairs(identity, np.zeros(7), np.zeros(7), 3, 5, targets)
+    listed.write_text("3\n0\n")  # subject 3 has rows 0-2 only
+    with pytest.raises(ValueError, match=r"names row 3 \(line 1\) but subject 3 has 3 records"):
+        gazenerf_evaluation.protocol_pairs(identity, np.zeros(7), np.zeros(7), 2, 5,
+                                           gazenerf_evaluation.read_target_list(listed))
+    for text in ("0 1\n2 3\n", "1\nx\n"):  # GazeNeRF's input lists have two columns
+        listed.write_text(text)
+        with pytest.raises(ValueError, match="not one integer per line"):
+            gazenerf_evaluation.read_target_list(listed)
+    with pytest.raises(ValueError, match="no such file"):
+        gazenerf_evaluation.read_target_list(tmp_path / "missing.txt")
+
+
 def test_redirect_command_fits_a_held_out_record_and_renders(tmp_path):
     from PIL import Image
 

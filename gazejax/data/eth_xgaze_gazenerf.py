@@ -23,6 +23,7 @@ import pathlib
 
 import numpy as np
 
+from gazejax.data.gaze_range import RowSubset
 from gazejax.data.gazenerf_h5 import GazeNeRFH5Source
 
 
@@ -32,20 +33,6 @@ def first_frames_rows(frame_index, frames):
     starts = np.flatnonzero(np.diff(frame_index) != 0) + 1
     end = starts[frames - 1] if len(starts) >= frames else len(frame_index)
     return np.arange(end)
-
-
-class RowSubset:
-    """The records ``rows`` of a random-access source, in that order."""
-
-    def __init__(self, source, rows):
-        self._source = source
-        self._rows = np.asarray(rows, np.int64)
-
-    def __len__(self):
-        return len(self._rows)
-
-    def __getitem__(self, index):
-        return self._source[int(self._rows[index])]
 
 
 def subject_files(h5_dir, split_file, split):

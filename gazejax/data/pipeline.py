@@ -20,7 +20,7 @@ import pathlib
 import grain
 import numpy as np
 
-from gazejax.data import pairing
+from gazejax.data import gaze_range, pairing
 
 # Far beyond any training run; grain datasets need a length.
 _STREAM_LENGTH = 2**62
@@ -228,9 +228,18 @@ def _converted_index(data_dir, name, split, source):
     return path
 
 
-def make_pipeline(data_config, split, *, global_batch_size, seed, process_index, process_count):
-    """A :class:`Pipeline` for ``split`` from a config's ``data`` group."""
+def make_pipeline(data_config, split, *, global_batch_size, seed, process_index, process_count,
+                  gaze_limit_deg=None):
+    """A :class:`Pipeline` for ``split`` from a config's ``data`` group.
+
+    ``gaze_limit_deg``: keep only records with ``|pitch|, |yaw|`` of ``gaze``
+    within it (:mod:`gazejax.data.gaze_range`; not in pair mode).
+    """
     source, cache_path = open_source(data_config, split)
+    if gaze_limit_deg:
+        if data_config.pairs:
+            raise ValueError("a gaze limit on the training records is for single-image training, not pairs")
+        source = gaze_range.RowSubset(source, gaze_range.rows_within(source, gaze_limit_deg, cache_path))
     index = None
     if data_config.pairs:
         index = pairing.build_index(source, cache_path)

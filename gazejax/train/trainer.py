@@ -102,6 +102,7 @@ def _setup(config, workdir, read_only=False):
         data = pipeline_lib.make_pipeline(
             config.data, config.data.split, global_batch_size=config.batch_size, seed=config.seed,
             process_index=jax.process_index(), process_count=jax.process_count(),
+            gaze_limit_deg=config.data.get("train_gaze_limit_deg"),
         )
     except OSError as e:  # data.dir not writable where the dataset or its index is written
         why = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)

@@ -1,6 +1,8 @@
 """GazeNeRF's evaluation (``gazejax evaluate``): fit each held-out input, render the target.
 
-Pairs are fixed per subject (:func:`protocol_pairs`). Each input is fitted
+Pairs are fixed per subject (:func:`protocol_pairs`: by default our own
+rule; with ``eval.target_list`` GazeNeRF's published target lists, e.g.
+``xgaze_evaluation_target_single_subject.txt``). Each input is fitted
 and rendered at its target's gaze, camera and lighting by
 :func:`gazejax.methods.gazenerf.fitting.fit_and_redirect` (the compiled fit
 and render ``gazejax redirect`` uses too), ``eval.fit_batch`` subjects at
@@ -54,21 +56,49 @@ _PICTURE_ROWS = {"1 input": DO_NOTHING, "2 fitted, redirected": OUTPUT, "3 unfit
 _PICTURE_PAIRS = 10
 
 
-def protocol_pairs(identity, frame, view, inputs_per_subject, max_subjects):
+def protocol_pairs(identity, frame, view, inputs_per_subject, max_subjects, target_rows=None):
     """Fixed (input, target) record indices per subject, deterministic.
 
-    Inputs are each subject's first ``inputs_per_subject`` records; the
-    target of input ``k`` is the next record of the same subject with a
-    different frame (so a different gaze), cycling.
+    Inputs are each subject's first ``inputs_per_subject`` records. The
+    target of input ``k`` is the subject's record ``target_rows[k]`` when a
+    list is given (GazeNeRF's published ``*_evaluation_target_single_subject.txt``,
+    :func:`read_target_list`), else the next record of the same subject with
+    a different frame (so a different gaze), cycling.
+
+    Raises:
+      ValueError: ``target_rows`` is shorter than the inputs or names a row
+        the subject does not have.
     """
+    if target_rows is not None and len(target_rows) < inputs_per_subject:
+        raise ValueError(f"the target list has {len(target_rows)} rows for {inputs_per_subject} inputs per subject")
     pairs = []
     for subject in np.unique(identity)[:max_subjects]:
         rows = np.flatnonzero(identity == subject)
         for k, i in enumerate(rows[:inputs_per_subject]):
+            if target_rows is not None:
+                if not 0 <= target_rows[k] < len(rows):
+                    raise ValueError(f"the target list names row {target_rows[k]} (line {k + 1}) "
+                                     f"but subject {subject} has {len(rows)} records")
+                pairs.append((int(i), int(rows[target_rows[k]])))
+                continue
             others = [j for j in np.roll(rows, -(k + 1)) if frame[j] != frame[i]]
             if others:
                 pairs.append((int(i), int(others[0])))
     return pairs
+
+
+def read_target_list(path):
+    """(K,) int: one target row per line of GazeNeRF's target-list file (``eval.target_list``)."""
+    path = pathlib.Path(path).expanduser()
+    if not path.is_file():
+        raise ValueError(f"eval.target_list {path}: no such file")
+    try:
+        rows = np.loadtxt(path, dtype=np.int64, ndmin=1)
+    except ValueError:
+        rows = None
+    if rows is None or rows.ndim != 1:
+        raise ValueError(f"eval.target_list {path}: not one integer per line")
+    return rows
 
 
 def evaluate(config, state, workdir):
@@ -101,12 +131,17 @@ def evaluate(config, state, workdir):
     return report
 
 
-def _protocol_source(config, split):
-    """(source of ``split``, its :func:`protocol_pairs`), ids read through the cached pairing index."""
+def _protocol_source(config, split, with_target_list=True):
+    """(source of ``split``, its :func:`protocol_pairs`), ids read through the cached pairing index.
+
+    ``eval.target_list`` is read only ``with_target_list``: it indexes the
+    evaluation subjects' records, not the training ones.
+    """
     source, cache_path = pipeline_lib.open_source(config.data, split)
     index = pairing.build_index(source, cache_path)
+    target_list = config.eval.get("target_list") if with_target_list else None
     pairs = protocol_pairs(index.identity, index.frame, index.view, config.eval.inputs_per_subject,
-                           config.eval.max_subjects)
+                           config.eval.max_subjects, read_target_list(target_list) if target_list else None)
     return source, pairs
 
 
@@ -130,7 +165,7 @@ def _pair_batches(source, pairs, batch_size):
 
 def _seen_batches(config):
     """The protocol's inputs from the TRAINING split, each its own target."""
-    source, pairs = _protocol_source(config, config.data.split)
+    source, pairs = _protocol_source(config, config.data.split, with_target_list=False)
     inputs = [i for i, _ in pairs]
     for start in range(0, len(inputs), config.eval.fit_batch):
         records = _stack([pipeline_lib.to_float(source[i])

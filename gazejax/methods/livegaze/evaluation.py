@@ -3,7 +3,8 @@
 ``eval.num_batches`` redirection pairs of ``data.eval_split`` (identities
 disjoint from training), scored by :mod:`gazejax.evaluation.protocol`
 against the TRUE target image inside the target's face mask (Table 1 of the
-LiveGaze paper reports face-masked PSNR/SSIM). Rows: ``do_nothing``,
+LiveGaze paper reports face-masked PSNR/SSIM), or over the whole image for
+data without face masks (MPIIFaceGaze). Rows: ``do_nothing``,
 ``output`` (the redirection, clipped to [0, 1]) and ``target``. Judges:
 ``eval.estimator_checkpoint`` (gaze and, when the judge reads it, head-pose
 errors against the target's camera-frame ``gaze`` and ``head_pose``),
@@ -46,6 +47,6 @@ def _pair_batch(pair):
     return PairBatch(
         source=source["image"], target=target["image"],
         source_gaze=source["gaze_head"], target_gaze=target["gaze_head"],
-        labels=record_labels(target), mask=target["face_mask"],
+        labels=record_labels(target), mask=target.get("face_mask"),
         same_view=source["view"] == target["view"], inputs=pair,
     )
