@@ -55,13 +55,13 @@ def _detector_works():
     return True
 
 
-def test_detection_is_measured_only_where_mediapipe_works(records):
+def test_detection_is_measured_only_where_the_detector_works(records):
     detection = records[0]["stages"]["detection"]
     if _detector_works():
         assert detection["measured"] is True and detection["faces_found"] >= 1
         assert records[0]["detection_ms_per_frame"] == detection["median_ms"] > 0
-    else:
-        assert detection["measured"] is False and "MediaPipe" in detection["reason"]
+    else:  # no LiteRT, or its model files could not be fetched: the reason is the detector's one line
+        assert detection["measured"] is False and detection["reason"].startswith("DetectorUnavailable: ")
         assert "detection_ms_per_frame" not in records[0]
 
 

@@ -1,4 +1,4 @@
-"""``gazejax landmarks``: refusals in one line; with MediaPipe, the file it writes is what --landmarks reads."""
+"""``gazejax landmarks``: refusals in one line; the file it writes is what --landmarks reads."""
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ from gazejax import face
 from gazejax.cli import main
 from gazejax.commands.image_files import read_rgb
 from gazejax.commands.photo_input import read_landmarks
+from gazejax.face import mediapipe_models
 
 PHOTO = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
 
@@ -18,14 +19,13 @@ def _one_error_line(capsys):
     return err[0]
 
 
-def test_landmarks_of_a_photo_round_trip_through_the_file(tmp_path, capsys):
+def test_landmarks_of_a_photo_round_trip_through_the_file(tmp_path):
+    try:
+        mediapipe_models.model_paths()
+    except mediapipe_models.ModelFilesUnavailable as e:
+        pytest.skip(str(e))
     out = tmp_path / "lm.npy"
-    code = main(["landmarks", "--image", PHOTO, "--out", str(out)])
-    if code == 2:  # no usable MediaPipe here: the one line says what to install
-        assert "needs MediaPipe's face mesh" in _one_error_line(capsys)
-        assert not out.exists()
-        pytest.skip("MediaPipe's face mesh is not usable here (docs/photos.md)")
-    assert code == 0
+    assert main(["landmarks", "--image", PHOTO, "--out", str(out)]) == 0
     faces = read_landmarks(out)
     assert len(faces) == 1 and faces[0].shape == (478, 2)
     np.testing.assert_allclose(faces[0], face.detect_faces(read_rgb(PHOTO))[0], atol=1e-6)

@@ -3,9 +3,10 @@
 For each frame size (720p, 1080p) and batch (1, 8 frames per model call), one
 ``photo_pipeline`` record with the milliseconds per frame of
 
-- ``detection``: MediaPipe's face mesh on ``grace_hopper.jpg`` (matplotlib's
-  sample photo) scaled into the frame, where MediaPipe is importable; else the
-  stage says it was not measured and why;
+- ``detection``: MediaPipe's face mesh (:mod:`gazejax.face.detection`) on
+  ``grace_hopper.jpg`` (matplotlib's sample photo) scaled into the frame,
+  where the detector works (LiteRT and its model files); else the stage says
+  it was not measured and why;
 - ``head_pose``: the PnP fit of the landmarks;
 - ``normalization``: the warp to the model's crop and the crop's masks;
 - ``model``: one jitted LiveGaze forward on the batch's crops (numpy in, so

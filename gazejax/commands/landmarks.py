@@ -3,13 +3,11 @@
     gazejax landmarks --image photo.jpg --out photo_landmarks.npy
     gazejax landmarks --video call.mp4 --out call_landmarks.npy
 
-MediaPipe's face mesh, the detector, needs protobuf < 5, which the model
-loaders (orbax, grain) do not run with (docs/photos.md). This command loads
-no model, so it runs in an environment that has MediaPipe; the file it
-writes is what ``redirect``/``estimate --landmarks`` read in the other one.
-A photo gives ``(F, 478, 2)`` pixels, largest face first; a video gives
-``(T, F, 478, 2)`` with F the most faces in any frame and NaN for a face a
-frame does not have.
+The detector is MediaPipe's face mesh run with LiteRT (docs/photos.md). Saved
+landmarks can be checked, corrected or reused: ``redirect``/``estimate
+--landmarks`` read this file instead of detecting again. A photo gives
+``(F, 478, 2)`` pixels, largest face first; a video gives ``(T, F, 478, 2)``
+with F the most faces in any frame and NaN for a face a frame does not have.
 """
 
 from gazejax.cli import UsageError

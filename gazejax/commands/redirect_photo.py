@@ -9,8 +9,8 @@ and normalized by :mod:`gazejax.face` and redirected with its head-frame
 gaze (:func:`gazejax.face.model_gaze`); a target outside the run's training
 range is refused (:mod:`gazejax.commands.training_range`).
 
-LiveGaze runs redirect the crops in one batch. GazeNeRF runs first fit each
-face (``--fit-steps``; codes from the dataset mean, the face's own gaze taken
+LiveGaze runs redirect the crops in one batch. GazeNeRF runs first fit the
+faces, all at once (``--fit-steps``; codes from the dataset mean, the face's own gaze taken
 as looking into the lens) with :func:`gazejax.methods.gazenerf.inference.photo_record`.
 MGGR runs redirect the eye patches cut from each crop
 (:mod:`gazejax.face.eye_patches`) and paste back the eyes only.
@@ -65,26 +65,29 @@ def run(args, config, method, gaze, photo):
 
 
 def _gazenerf(args, config, photo, faces, head_gaze):
-    """Fits GazeNeRF to each face, renders it at its target gaze and pastes it back."""
+    """Fits GazeNeRF to every face at once, renders each at its target gaze and pastes them back."""
     import numpy as np  # noqa: PLC0415
 
     from gazejax import face  # noqa: PLC0415
-    from gazejax.methods.gazenerf.inference import photo_record, redirect_record  # noqa: PLC0415
+    from gazejax.methods.gazenerf.inference import photo_record, redirect_records  # noqa: PLC0415
+    from gazejax.run_loading import load_model  # noqa: PLC0415
 
     source_gaze = face.faces_model_gaze(faces, look_at_camera=True)
-    image, outputs = photo, []
-    for f, source, target in zip(faces, source_gaze, head_gaze):
-        try:
-            rendered, losses = redirect_record(args.checkpoint, photo_record(config, f.crop, source), target[None],
-                                               fit_steps=args.fit_steps)
-        except ValueError as e:  # RunError, or a crop that does not fit the run's config
-            raise UsageError(str(e)) from None
-        check_finite("GazeNeRF's output", image=rendered, fit_loss=losses)
-        print(f"fitted {len(losses)} steps: loss {losses[0]:.4g} -> {losses[-1]:.4g}")
-        outputs.append(rendered[0])
-        image, _ = face.paste(image, rendered[0], f.crop, face.region_mask(f.crop, args.region))
+    records = [photo_record(config, f.crop, source) for f, source in zip(faces, source_gaze)]
+    records = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
+    try:
+        rendered, losses = redirect_records(load_model(args.checkpoint, method="gazenerf"), records,
+                                            np.asarray(head_gaze, np.float32)[:, None], fit_steps=args.fit_steps)
+    except ValueError as e:  # RunError, or a crop that does not fit the run's config
+        raise UsageError(str(e)) from None
+    check_finite("GazeNeRF's output", image=rendered, fit_loss=losses)
+    for loss in losses:
+        print(f"fitted {len(loss)} steps: loss {loss[0]:.4g} -> {loss[-1]:.4g}")
+    image = photo
+    for f, output in zip(faces, rendered[:, 0]):
+        image, _ = face.paste(image, output, f.crop, face.region_mask(f.crop, args.region))
     if args.debug_dir:
-        write_debug(args.debug_dir, faces, np.stack(outputs))
+        write_debug(args.debug_dir, faces, rendered[:, 0])
     write_image(args.out, image)
     _summary(head_gaze)
     return 0

@@ -16,17 +16,31 @@ from gazejax.methods.gazenerf import fitting
 from gazejax.run_loading import load_model
 
 
+def redirect_records(run, records, gazes, fit_steps=None, seed=0):
+    """Fits each record of ``records`` (a batch of B faces) and renders it at its head-frame gazes.
+
+    Args:
+      run: a loaded GazeNeRF run (:func:`gazejax.run_loading.load_model`).
+      records: fitting records ``(B, ...)``; all B faces are fitted at once.
+      gazes: ``(B, G, 2)`` head-frame (pitch, yaw) radians, G per face.
+
+    Returns ``(images (B, G, R, R, 3) merged outputs, fit losses (B, steps))``.
+    Raises ValueError (one line) when the records do not fit the run's config.
+    """
+    images, losses = fitting.fit_and_redirect(
+        run.config, run.state["params"]["net"], run.state.get("extra", {}), records,
+        np.asarray(gazes, np.float32), jax.random.PRNGKey(seed), num_steps=fit_steps)
+    return np.asarray(images["merged"]), np.asarray(losses)
+
+
 def redirect_record(run_dir, record, gazes, fit_steps=None, seed=0):
-    """Fits ``record`` (a batch of one) and renders it at each head-frame gaze ``(G, 2)``.
+    """Fits ``record`` (a batch of one) of the run in ``run_dir`` and renders it at each gaze ``(G, 2)``.
 
     Returns ``(images (G, R, R, 3) merged outputs, fit losses (steps,))``.
-    Raises ValueError (one line) when the record does not fit the run's config.
     """
-    run = load_model(run_dir, method="gazenerf")
-    images, losses = fitting.fit_and_redirect(
-        run.config, run.state["params"]["net"], run.state.get("extra", {}), record,
-        np.asarray(gazes, np.float32)[None], jax.random.PRNGKey(seed), num_steps=fit_steps)
-    return np.asarray(images["merged"][0]), np.asarray(losses[0])
+    images, losses = redirect_records(load_model(run_dir, method="gazenerf"), record,
+                                      np.asarray(gazes, np.float32)[None], fit_steps, seed)
+    return images[0], losses[0]
 
 
 def photo_record(config, crop, source_gaze):
