@@ -82,6 +82,11 @@ def get_config(arg=None):
         gfas_seeds=1024, gfas_batch=8, truncation_psi=0.7, truncation_cutoff=14,
         view_yaw_offsets=(0.4, 0.0, -0.4), view_pitch_offset=-0.2,  # EG3D sampler h, v offsets (rad)
         pivot=(0.0, 0.0, 0.2), fov_deg=18.0,  # the evaluation scripts' int-cast FOV
+        identity_network="",  # 'package.module:factory' of a face embedding; "" = no identity consistency
+        # FID and KID against data.split (EG3D's fid50k_full, kid50k_full); "" = skip both
+        fid_checkpoint="",  # `gazejax convert inception-fid ...` dir
+        fid_images=50_000, fid_real_images=0, fid_batch=8,  # real: 0 = the whole split
+        fid_truncation_psi=1.0, kid_subsets=100, kid_subset_size=1000,
     ))
 
     if variant in ("synthgaze", "tiny"):
@@ -94,6 +99,7 @@ def get_config(arg=None):
         c.batch_size = 8
         c.num_steps = 20_000
         c.log_every, c.checkpoint_every, c.sample_every = 100, 2000, 2000
+        c.eval.update(dict(fid_images=1000, fid_real_images=1000))  # CPU minutes of Inception
     if variant == "tiny":
         c.data.update(dict(resolution=32, identities=3, frames=2, views=2, test_identities=1, num_threads=0))
         c.model.update(dict(z_dim=16, w_dim=16, plane_resolution=16, plane_channels=8, channel_base=128,
@@ -106,7 +112,8 @@ def get_config(arg=None):
         c.batch_size = 8  # the tests' 8 fake devices
         c.num_steps = 4
         c.log_every, c.checkpoint_every, c.sample_every = 1, 2, 4
-        c.eval.update(dict(gfas_seeds=2, gfas_batch=2))
+        c.eval.update(dict(gfas_seeds=2, gfas_batch=2, fid_images=4, fid_real_images=4, fid_batch=4,
+                           kid_subsets=10))
     if options["gaze"] == "on":
         c.loss.gaze_weight = 1.0
     return c

@@ -124,6 +124,8 @@ def get_config(arg=None):
         perceptual_layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
         perceptual_layer_weights=(1.0, 1.0, 1.0, 1.0),
         depth_teacher="",
+        # EG3D run directory or bundle that depth_teacher='gazejax.methods.eg3d.depth_teacher:from_config' renders
+        depth_teacher_run="",
     ))
     if variant == "paper_lt":
         c.model.encoder = _encoder(**_LITE)

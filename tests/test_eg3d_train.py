@@ -104,3 +104,40 @@ def test_blur_equals_eg3ds_shorter_filter(sigma):
         for j in range(2 * size + 1):
             want += kernel[i, j] * padded[:, i:i + 12, j:j + 12]
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_blur_is_skipped_once_faded():
+    """A faded blur leaves D's input untouched: an impulse filter would still spread 0 * inf = NaN."""
+    images = jnp.zeros((1, 8, 8, 1)).at[0, 4, 4, 0].set(jnp.inf)
+    blur = jax.jit(blur_images, static_argnames="max_sigma")
+    passed = np.asarray(blur(images, jnp.float32(0.0), max_sigma=1.0))
+    assert np.isinf(passed[0, 4, 4, 0]) and np.isfinite(np.delete(passed.ravel(), 4 * 8 + 4)).all()
+    blurred = np.asarray(blur(images, jnp.float32(1.0), max_sigma=1.0))
+    assert not np.isfinite(blurred[0, 4, 5, 0])  # while it fades, the filter runs
+
+
+def test_resume_from_a_snapshot_of_another_size_names_the_differing_key(tmp_path):
+    from gazejax.convert import save
+    from gazejax.methods.eg3d.converted import abstract_variables, generator_from_info
+
+    config = _config()
+    generator, _ = training.build_models(config)
+    m = config.model
+    info = {"network": "eg3d", "generator": {
+        "backbone": dict(generator.backbone), "decoder_hidden": m.decoder_hidden * 2, "sr_variant": m.sr_variant,
+        "sr_widths": list(m.sr_widths), "neural_rendering_resolution": 16}}
+    # the same sizes pass, whatever neural rendering resolution the snapshot was saved at
+    same = dict(info["generator"], decoder_hidden=m.decoder_hidden, neural_rendering_resolution=128)
+    training.check_resumed_shapes("same", "generator", abstract_variables(generator, None)["G"],
+                                  abstract_variables(generator_from_info({"generator": same}), None)["G"])
+    abstract = abstract_variables(generator_from_info(info), None)
+    save(tmp_path / "snapshot", info, jax.tree.map(lambda a: np.zeros(a.shape, a.dtype), abstract))
+    with config.unlocked():
+        config.model.resume = str(tmp_path / "snapshot")
+    batch = {"image": np.zeros((8, 32, 32, 3), np.float32),
+             "camera": np.tile(np.asarray(camera_label(0.0, 0.0), np.float32), (8, 1))}
+    # the first differing key, in one line: the decoder's first bias, twice as wide in the snapshot
+    with pytest.raises(ValueError, match=r"model.resume .*: generator params/decoder/net_0/bias is \(16,\) "
+                                         r"in the snapshot but \(8,\) under config.model"):
+        # traced, not run: the check stops the init before anything compiles
+        jax.jit(lambda key: training.init(config, key, batch))(jax.random.key(0))

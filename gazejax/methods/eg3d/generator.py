@@ -139,6 +139,22 @@ class TriPlaneGenerator(nn.Module):
         image = self.superresolution(rgb, features, ws, noise_mode="none")
         return {"image": image, "image_raw": rgb, "image_depth": depth}
 
+    def planes(self, ws, noise_mode="const"):
+        """``ws (N, num_ws, w_dim)`` -> tri-planes ``(N, 3, R, R, plane_channels)``."""
+        return self.stylegan.planes(ws, noise_mode)
+
+    def depth(self, planes, c, neural_rendering_resolution=None):
+        """Expected ray depth ``(N, r, r)`` through tri-``planes`` from camera ``c (N, 25)``.
+
+        Only the decoder's parameters are read (no backbone, no
+        super-resolution); the ray samples are deterministic.
+        """
+        r = neural_rendering_resolution or self.neural_rendering_resolution
+        origins, dirs = eg3d_rays(c, r)
+        out = render(self._field(planes), origins, dirs, None, ray_start=self.ray_start, ray_end=self.ray_end,
+                     n_coarse=self.n_coarse, n_fine=self.n_fine, box_side=self.box_warp, chunk_rays=self.chunk_rays)
+        return out["depth"].reshape(c.shape[0], r, r)
+
     def sigma(self, points, ws, noise_mode="random"):
         """Raw density (before the marcher's softplus) at world ``points (N, M, 3)``: ``(N, M, 1)``."""
         planes = self.stylegan.planes(ws, noise_mode)

@@ -27,14 +27,24 @@ GAZE_PREPROCESSING = ("estimator", "official")
 
 
 def blur_images(images, sigma, max_sigma):
-    """``(N, H, W, C)`` blurred with :func:`~gazejax.methods.eg3d.schedules.blur_taps` (EG3D ``filter2d``)."""
+    """``(N, H, W, C)`` blurred with :func:`~gazejax.methods.eg3d.schedules.blur_taps` (EG3D ``filter2d``).
+
+    Once the taps are a unit impulse (``floor(3 sigma) = 0``: the fade has
+    ended, or nearly) the images pass through untouched, as in EG3D, and the
+    filter does not run:
+    ``sigma`` is traced, so a ``lax.cond`` picks the branch at run time.
+    """
     taps = blur_taps(sigma, max_sigma)
     half = (taps.shape[0] - 1) // 2
     if half == 0:
         return images
-    # separable, as filter2d applies a 1-D filter: rows, then columns
-    images = upfirdn2d(images, taps[None, :], padding=(half, half, 0, 0))
-    return upfirdn2d(images, taps[:, None], padding=(0, 0, half, half))
+
+    def blur(images):
+        # separable, as filter2d applies a 1-D filter: rows, then columns
+        images = upfirdn2d(images, taps[None, :], padding=(half, half, 0, 0))
+        return upfirdn2d(images, taps[:, None], padding=(0, 0, half, half))
+
+    return jax.lax.cond(jnp.floor(3 * sigma) > 0, blur, lambda x: x, images)
 
 
 def dual_r1_penalty(d_fn, image, image_raw):

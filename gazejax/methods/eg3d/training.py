@@ -104,6 +104,25 @@ def bit_generator_key(key):
     return jax.random.wrap_key_data(jnp.concatenate([data, data ^ jnp.uint32(0x9E3779B9)]), impl="rbg")
 
 
+def check_resumed_shapes(snapshot, network, configured, resumed):
+    """ValueError naming the first variable whose presence or shape differs between config and snapshot.
+
+    A converted snapshot describes its own architecture; training it under a
+    config of another size would fail deep inside the first step.
+    """
+    want, got = _leaf_shapes(configured), _leaf_shapes(resumed)
+    for key in sorted(want.keys() | got.keys()):
+        if want.get(key) != got.get(key):
+            raise ValueError(f"model.resume {snapshot}: {network} {key} is {got.get(key, 'absent')} in the "
+                             f"snapshot but {want.get(key, 'absent')} under config.model")
+
+
+def _leaf_shapes(tree):
+    """``{'collection/module/.../name': shape}`` of a variables tree."""
+    return {"/".join(str(getattr(k, "key", k)) for k in path): tuple(leaf.shape)
+            for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+
+
 def _real_images(config, batch):
     image = batch["image"].astype(jnp.float32) * 2 - 1
     size = SR_OUTPUT[config.model.sr_variant]
@@ -121,8 +140,12 @@ def init(config, key, batch):
     raw = jnp.zeros((labels.shape[0], r, r, 3))  # D's weights do not depend on the raw size
     d_vars = discriminator.init(k_d, {"image": _real_images(config, batch), "image_raw": raw}, labels)
     if config.model.resume:
-        _, g_vars, _, resumed_d = load_converted(config.model.resume)
-        d_vars = resumed_d or d_vars
+        _, resumed_g, _, resumed_d = load_converted(config.model.resume)
+        check_resumed_shapes(config.model.resume, "generator", g_vars, resumed_g)
+        g_vars = resumed_g
+        if resumed_d is not None:
+            check_resumed_shapes(config.model.resume, "discriminator", d_vars, resumed_d)
+            d_vars = resumed_d
     params = {"generator": g_vars["params"], "discriminator": d_vars["params"]}
     extra = {"buffers": {k: v for k, v in g_vars.items() if k != "params"}}
     if config.loss.gaze_weight > 0:
