@@ -76,7 +76,7 @@ def add_arguments(parser):
                         help="photo: paste back the whole face or only the eyes (gaze correction)")
     parser.add_argument("--allow-extrapolation", action="store_true",
                         help="photo: redirect to a gaze outside the run's training range")
-    parser.add_argument("--video", help="LiveGaze: a video (.mp4, ...) whose every frame is redirected into "
+    parser.add_argument("--video", help="LiveGaze, MGGR: a video (.mp4, ...) whose every frame is redirected into "
                         "--out (.mp4/.mkv/.mov); audio is copied")
     parser.add_argument("--skip-missing", action="store_true",
                         help="video: write frames without a usable face unchanged and count them "
@@ -109,7 +109,7 @@ def run_method(config, workdir):
     method = config.get("method")
     if method not in METHODS:
         raise UsageError(f"{workdir} holds a {method!r} run; redirect works with {', '.join(METHODS)} runs "
-                         "(and mggr runs on whole photos)")
+                         "(and mggr runs on whole photos and videos)")
     return method
 
 
@@ -232,8 +232,10 @@ def _run_config(args):
         config = load_run_config(args.checkpoint)
     except RunError as e:
         raise UsageError(str(e)) from None
-    # MGGR redirects the eyes of whole photos only (its inputs are eye patches, not face crops)
-    method = "mggr" if config.get("method") == "mggr" and _is_photo_file(args) else run_method(config, args.checkpoint)
+    # MGGR redirects the eyes of whole photos and videos only (its inputs are eye patches, not face
+    # crops), so any --image is a photo to it, square or not
+    whole_frames = args.video or (args.image and args.input != "crop")
+    method = "mggr" if config.get("method") == "mggr" and whole_frames else run_method(config, args.checkpoint)
     if args.method and args.method != method:
         raise UsageError(f"--method {args.method}, but {args.checkpoint} is a {method} run")
     others = {"livegaze": GAZENERF_FLAGS, "gazenerf": LIVEGAZE_FLAGS}.get(method, {**LIVEGAZE_FLAGS, **GAZENERF_FLAGS})
@@ -243,32 +245,14 @@ def _run_config(args):
     return config, method
 
 
-def _is_photo_file(args):
-    """``--image`` is a whole photo by ``--input photo``, or (auto) by not being square; read from its header."""
-    if not args.image or args.input == "crop":
-        return False
-    if args.input == "photo":
-        return True
-    import warnings  # noqa: PLC0415
-
-    from PIL import Image  # noqa: PLC0415
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(args.image) as im:
-                return im.size[0] != im.size[1]
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False  # read_rgb says what is wrong with it
-
-
 def _photo(args, config, method):
     """The photo when ``--image`` is one (else None), after refusing flags that do not apply."""
     photo_flags = [flag for name, flag in PHOTO_FLAGS.items() if getattr(args, name)]
     if args.region != "face":
         photo_flags.append("--region")
-    if method != "livegaze" and args.video:
-        raise UsageError(f"--video works with livegaze runs so far, and {args.checkpoint} is a {method} run")
+    if method == "gazenerf" and args.video:
+        raise UsageError(f"--video works with livegaze and mggr runs; {args.checkpoint} is a gazenerf run, "
+                         "which fits every face for many steps first (use --image per frame)")
     if method == "gazenerf" and args.image and args.h5 and args.input != "crop":
         raise UsageError("give --image PHOTO or --h5 FILE, not both")
     if method == "gazenerf" and not args.image:
@@ -298,10 +282,10 @@ def run(args):
     gaze, gaze_yaws, view_yaws, (camera_yaw, camera_pitch) = _request(args)
     config, method = _run_config(args)
     photo = _photo(args, config, method)
-    if args.video and method == "livegaze":
+    if args.video:
         from gazejax.commands import redirect_video  # noqa: PLC0415
 
-        return redirect_video.run(args, config, gaze)
+        return redirect_video.run(args, config, method, gaze)
     if photo is not None:
         from gazejax.commands import redirect_photo  # noqa: PLC0415
 

@@ -21,15 +21,12 @@ from gazejax.commands.outputs import check_finite, write_image
 from gazejax.commands.photo_input import photo_faces, write_debug
 from gazejax.commands.training_range import check_in_training_range
 
-# MGGR's eye patches are cut from a whole-head crop this many patch sides wide (512 for 64 px patches):
-# an eye then spans about 50 px, a patch 85 px, so patches are cut by down-sampling
-MGGR_CROP_PER_PATCH = 8
-
-
 def model_resolution(config, method):
     """Side of the crops the run's method takes (MGGR: the crop its eye patches are cut from)."""
     if method == "mggr":
-        return MGGR_CROP_PER_PATCH * config.model.patch_size
+        from gazejax.methods.mggr.inference import CROP_PER_PATCH  # noqa: PLC0415
+
+        return CROP_PER_PATCH * config.model.patch_size
     if method == "gazenerf":
         from gazejax.methods.gazenerf.training import image_size  # noqa: PLC0415
 
@@ -100,31 +97,16 @@ def _summary(head_gaze):
 
 def _mggr(args, photo, faces, gaze):
     """Cuts each face's eye patches as MGGR is trained on them, redirects them, pastes the eyes back."""
-    import numpy as np  # noqa: PLC0415
-
-    from gazejax import face  # noqa: PLC0415
-    from gazejax.face.eye_patches import MIRROR, cut_eye_patches, paste_eye_patches  # noqa: PLC0415
-    from gazejax.methods.mggr.inference import EyeRedirector  # noqa: PLC0415
+    from gazejax.methods.mggr.inference import EyeFrameRedirector, EyeRedirector  # noqa: PLC0415
 
     try:
-        redirector = EyeRedirector.from_workdir(args.checkpoint)
+        frames = EyeFrameRedirector(EyeRedirector.from_workdir(args.checkpoint))
     except ValueError as e:  # RunError: no checkpoint
         raise UsageError(str(e)) from None
-    image, outputs = photo, []
-    for f in faces:
-        # MGGR's labels are gazes in the (normalized) camera frame; the face is taken to look into the lens
-        target = np.zeros(2) if args.look_at_camera else f.crop.gaze_to_normalized(gaze)
-        patches = cut_eye_patches(f.crop.image, f.crop.landmarks, redirector.patch_size)
-        signs = np.array([MIRROR if p.mirrored else np.ones(2) for p in patches], np.float32)
-        count = len(patches)
-        redirected = redirector(np.stack([p.image for p in patches]), signs * f.crop.head_pose,
-                                np.zeros((count, 2), np.float32), signs * target)
-        check_finite("MGGR's output", patches=redirected)
-        crop = paste_eye_patches(f.crop.image, patches, redirected)
-        outputs.append(crop)
-        image, _ = face.paste(image, crop, f.crop, face.region_mask(f.crop, "eyes"))
+    result = frames(photo, gaze, args.look_at_camera, faces)
+    check_finite("MGGR's output", image=result.image)
     if args.debug_dir:
-        write_debug(args.debug_dir, faces, np.stack(outputs))
-    write_image(args.out, image)
+        write_debug(args.debug_dir, faces, result.outputs)
+    write_image(args.out, result.image)
     print(f"redirected the eyes of {len(faces)} face{'s' * (len(faces) != 1)}")
     return 0

@@ -9,7 +9,8 @@ pasted back. A frame without a usable face (none found, or only faces too
 small) is an error naming the frame, unless ``--skip-missing`` is given: then
 it is written unchanged and counted. The output is written to a temporary file next to
 ``--out`` and renamed at the end, so a failure leaves nothing behind. LiveGaze
-runs only for now.
+runs redirect the faces (``--region``), MGGR runs their eyes
+(:class:`~gazejax.methods.mggr.inference.EyeFrameRedirector`).
 """
 
 import contextlib
@@ -23,13 +24,12 @@ from gazejax.commands.training_range import check_in_training_range
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
 
 
-def run(args, config, gaze):
-    """Redirects ``args.video`` with the LiveGaze run ``args.checkpoint`` into ``args.out``."""
+def run(args, config, method, gaze):
+    """Redirects ``args.video`` with the LiveGaze or MGGR run ``args.checkpoint`` into ``args.out``."""
     from tqdm import tqdm  # noqa: PLC0415
 
     from gazejax import face  # noqa: PLC0415
     from gazejax.face.video import VideoError, VideoReader, VideoWriter  # noqa: PLC0415
-    from gazejax.methods.livegaze.inference import FrameRedirector, Redirector  # noqa: PLC0415
 
     try:
         reader = VideoReader(args.video)
@@ -40,10 +40,7 @@ def run(args, config, gaze):
         per_frame = given is not None and isinstance(given[0], list)
         if per_frame and reader.frame_count and len(given) != reader.frame_count:
             raise UsageError(f"--landmarks has {len(given)} frames, {args.video} has {reader.frame_count}")
-        try:
-            frames = FrameRedirector(Redirector.from_workdir(args.checkpoint))
-        except ValueError as e:  # RunError: no checkpoint
-            raise UsageError(str(e)) from None
+        frames, region = _frame_redirector(args, method)
         out = pathlib.Path(args.out)
         partial = out.with_name(f".{out.name}.partial{out.suffix}")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -78,9 +75,9 @@ def run(args, config, gaze):
                     batch.append(frame)
                     batch_faces.append(faces)
                     if len(batch) == args.batch:
-                        _write(writer, frames, batch, batch_faces, gaze, args)
+                        _write(writer, frames, batch, batch_faces, gaze, args, region)
                         batch, batch_faces = [], []
-            _write(writer, frames, batch, batch_faces, gaze, args)
+            _write(writer, frames, batch, batch_faces, gaze, args, region)
             writer.close()
         except BaseException:
             writer.container.close()
@@ -112,9 +109,23 @@ def _prepare(frame, k, spec, landmarks):
     return faces, problem
 
 
-def _write(writer, frames, batch, batch_faces, gaze, args):
+def _frame_redirector(args, method):
+    """``(frame redirector of the run, the region it pastes back)``."""
+    try:
+        if method == "mggr":
+            from gazejax.methods.mggr.inference import EyeFrameRedirector, EyeRedirector  # noqa: PLC0415
+
+            return EyeFrameRedirector(EyeRedirector.from_workdir(args.checkpoint)), "eyes"
+        from gazejax.methods.livegaze.inference import FrameRedirector, Redirector  # noqa: PLC0415
+
+        return FrameRedirector(Redirector.from_workdir(args.checkpoint)), args.region
+    except ValueError as e:  # RunError: no checkpoint
+        raise UsageError(str(e)) from None
+
+
+def _write(writer, frames, batch, batch_faces, gaze, args, region):
     if not batch:
         return
-    for result in frames.redirect_frames(batch, batch_faces, gaze, args.look_at_camera, args.region):
-        check_finite("LiveGaze's output", image=result.image)
+    for result in frames.redirect_frames(batch, batch_faces, gaze, args.look_at_camera, region):
+        check_finite("the model's output", image=result.image)
         writer.write(result.image)

@@ -11,8 +11,6 @@ Inputs must already be normalized face crops at the model's resolution;
 :class:`FrameRedirector` takes whole photos and video frames instead.
 """
 
-import dataclasses
-
 import jax
 import numpy as np
 
@@ -59,23 +57,6 @@ class Redirector:
         return out
 
 
-@dataclasses.dataclass(frozen=True)
-class RedirectedFrame:
-    """What :class:`FrameRedirector` returns (numpy).
-
-    image: ``(H, W, 3)`` float32, the frame with every face redirected and pasted back.
-    faces: the :class:`gazejax.face.PreparedFace` of each face.
-    gaze: ``(F, 2)`` the head-frame gaze each face was given (the model's input).
-    outputs: ``(F, R, R, 3)`` the model's crops; ``alpha``: ``(H, W)`` the union of the paste masks.
-    """
-
-    image: np.ndarray
-    faces: list
-    gaze: np.ndarray
-    outputs: np.ndarray
-    alpha: np.ndarray
-
-
 class FrameRedirector:
     """LiveGaze on whole photos and video frames: normalize each face, redirect it, paste it back.
 
@@ -109,7 +90,7 @@ class FrameRedirector:
         return face.prepare_faces(frame, camera_matrix, self.spec, landmarks)
 
     def __call__(self, frame, gaze=None, look_at_camera=False, region="face", faces=None):
-        """:class:`RedirectedFrame` of ``frame (H, W, 3)`` float32 in [0, 1].
+        """:class:`gazejax.face.RedirectedFrame` of ``frame (H, W, 3)`` float32 in [0, 1].
 
         ``faces`` (from :meth:`prepare`) skips the detection; a frame without a
         face comes back unchanged.
@@ -140,18 +121,7 @@ class FrameRedirector:
                 return np.concatenate([x, np.repeat(x[-1:], padded - len(x), 0)])
 
             outputs = self.redirector(pad(crops), pad(head_gaze), pad(cameras))["image"][: len(every)]
-        results, start = [], 0
-        for frame, frame_faces in zip(frames, faces):
-            frame = np.asarray(frame, np.float32)
-            image, alpha = frame, np.zeros(frame.shape[:2], np.float32)
-            stop = start + len(frame_faces)
-            for f, output in zip(frame_faces, outputs[start:stop]):
-                image, face_alpha = face.paste(image, output, f.crop, face.region_mask(f.crop, region))
-                alpha = np.maximum(alpha, face_alpha)
-            results.append(RedirectedFrame(image if frame_faces else frame.copy(), list(frame_faces),
-                                           head_gaze[start:stop], outputs[start:stop], alpha))
-            start = stop
-        return results
+        return face.paste_frames(frames, faces, outputs, head_gaze, region)
 
     @property
     def resolution(self):

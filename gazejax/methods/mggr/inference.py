@@ -1,7 +1,9 @@
-"""Redirecting eye patches with a trained MGGR run.
+"""Redirecting eye patches with a trained MGGR run, and the eyes of whole photos and video frames.
 
     redirector = EyeRedirector.from_workdir("runs/mggr")
     out = redirector(patches, head_pose, source_gaze, target_gaze)   # numpy (N, P, P, 3)
+    frames = EyeFrameRedirector(redirector)
+    result = frames(photo, gaze=(0.1, -0.2))                          # or look_at_camera=True
 
 Patches are (N, P, P, 3) in [0, 1] at the run's ``model.patch_size``, right
 eyes mirrored as in training; angles are (N, 2) radians (mirrored yaw for
@@ -45,3 +47,57 @@ class EyeRedirector:
             raise ValueError(f"head pose and gazes must each be ({len(patches)}, 2) radians")
         out = jax.device_get(self._apply(self.params, patches, *angles))
         return np.clip(out["refined"], 0.0, 1.0)
+
+
+# The whole-head crop the eye patches are cut from is this many patch sides wide (512 for 64 px
+# patches): an eye then spans about 50 px, a patch 85 px, so patches are cut by down-sampling.
+CROP_PER_PATCH = 8
+
+
+class EyeFrameRedirector:
+    """MGGR on whole photos and video frames: each face normalized, its eye patches redirected and pasted back.
+
+    The patches are cut from the normalized crop as MGGR is trained on them
+    (:mod:`gazejax.face.eye_patches`), all of a call's frames in one model
+    call. MGGR's gaze labels are in the (normalized) camera frame, so the
+    camera-frame ``gaze`` is rotated into each crop's frame; each face is
+    taken to look into the lens before (source gaze 0). Only the eyes are
+    pasted back.
+    """
+
+    def __init__(self, redirector):
+        from gazejax.face import NormalizationSpec  # noqa: PLC0415
+
+        self.redirector = redirector
+        self.spec = NormalizationSpec.for_size(CROP_PER_PATCH * redirector.patch_size)
+
+    def __call__(self, frame, gaze=None, look_at_camera=False, faces=None):
+        """:class:`gazejax.face.RedirectedFrame` of ``frame (H, W, 3)`` in [0, 1] (``faces`` skips the detection)."""
+        from gazejax import face  # noqa: PLC0415
+
+        frame = np.asarray(frame, np.float32)
+        if faces is None:
+            faces = face.prepare_faces(frame, face.camera_matrix(frame.shape[1], frame.shape[0]), self.spec)
+        return self.redirect_frames([frame], [faces], gaze, look_at_camera)[0]
+
+    def redirect_frames(self, frames, faces, gaze=None, look_at_camera=False, region="eyes"):
+        """:meth:`__call__` on several frames with their prepared ``faces`` lists; ``region`` must be eyes."""
+        from gazejax import face  # noqa: PLC0415
+        from gazejax.face.eye_patches import MIRROR, cut_eye_patches, paste_eye_patches  # noqa: PLC0415
+
+        if region != "eyes":
+            raise ValueError(f"MGGR redirects eye patches: region must be 'eyes', got {region!r}")
+        every = [f for frame_faces in faces for f in frame_faces]
+        targets = np.array([np.zeros(2) if look_at_camera else f.crop.gaze_to_normalized(gaze) for f in every],
+                           np.float32).reshape(-1, 2)
+        patches = [cut_eye_patches(f.crop.image, f.crop.landmarks, self.redirector.patch_size) for f in every]
+        crops = np.zeros((0, self.spec.size, self.spec.size, 3), np.float32)
+        if every:
+            flat = [p for face_patches in patches for p in face_patches]
+            signs = np.array([MIRROR if p.mirrored else np.ones(2) for p in flat], np.float32)
+            head_pose = np.repeat([f.crop.head_pose for f in every], 2, axis=0)
+            redirected = self.redirector(np.stack([p.image for p in flat]), signs * head_pose,
+                                         np.zeros((len(flat), 2), np.float32), signs * np.repeat(targets, 2, axis=0))
+            crops = np.stack([paste_eye_patches(f.crop.image, face_patches, redirected[2 * i: 2 * i + 2])
+                              for i, (f, face_patches) in enumerate(zip(every, patches))])
+        return face.paste_frames(frames, faces, crops, targets, region)
