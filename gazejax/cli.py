@@ -23,6 +23,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
+    "demo": "redirect held-out SynthGaze faces with the shipped GazeNeRF: a picture and the gaze error",
     "synthgaze": "build the SynthGaze dataset (and a preview contact sheet)",
     "train": "train a model from an ml_collections config",
     "evaluate": "evaluate a trained model",
