@@ -96,8 +96,11 @@ TABLE = [
     ("convert_a_png", "convert xgaze-resnet50 {face} --out {root}/converted",
      "is not a readable PyTorch checkpoint: neither a zip archive nor a pickle", "{root}/converted"),
     ("convert_out_is_a_file", "convert xgaze-resnet50 {face} --out {file}", "--out {file} is a file", None),
-    ("redirect_an_mggr_run", "redirect --checkpoint {mggr_run} --image {face} --gaze=0,0 --out {root}/o.png",
-     "holds a 'mggr' run; redirect works with livegaze, gazenerf runs", "{root}/o.png"),
+    ("redirect_an_mggr_run", "redirect --checkpoint {mggr_run} --image {face} --input crop --gaze=0,0 "
+     "--out {root}/o.png", "holds a 'mggr' run; redirect works with livegaze, gazenerf runs", "{root}/o.png"),
+    # to an MGGR run any image is a whole photo, square or not: this one holds no face it can find
+    ("redirect_an_mggr_run_a_crop", "redirect --checkpoint {mggr_run} --image {face} --gaze=0,0 --out {root}/o.png",
+     "no face found in", "{root}/o.png"),
     ("redirect_gazenerf_flag_mismatch", "redirect --checkpoint {livegaze_run} --method gazenerf --gaze=0,0 "
      "--out {root}/o.png", "--method gazenerf, but", "{root}/o.png"),
     ("train_png_as_config", "train --config {face} --workdir {root}/train_run", "face.png", "{root}/train_run"),
