@@ -11,6 +11,10 @@ Base variants:
               density reg 0.25, GPC 0.5. Data: any TFDS dataset of 512^2 images
               with 25-number EG3D ``camera`` labels (``data.builder``);
               ``model.resume``: a ``gazejax convert eg3d`` directory to fine-tune from.
+  ffhq        ``paper`` on FFHQ in EG3D's layout, x-flipped as EG3D's ``--mirror=1``:
+              ``python data_prep/ffhq_eg3d.py --source FFHQ_512.zip --add-mirror``
+              writes ``tfds:ffhq_eg3d/r512_mirror`` into ``data.dir``. For "+DP",
+              point ``data.builder`` at ``data_prep/eg3d_gaze_filter.py``'s output.
   synthgaze   the same losses and schedules on SynthGaze faces with narrow networks
               (64^2 planes, 32^2 raw render, 2X super-resolution to 128^2), sized
               for CPU hours.
@@ -28,7 +32,9 @@ import ml_collections
 
 from gazejax.train.config_args import parse_config_arg
 
-BASES = ("paper", "synthgaze", "tiny")
+BASES = ("paper", "ffhq", "synthgaze", "tiny")
+# data_prep/ffhq_eg3d.py --add-mirror at 512^2: every image and its mirror with the flipped camera
+FFHQ_BUILDER = "tfds:ffhq_eg3d/r512_mirror"
 
 
 def get_config(arg=None):
@@ -89,6 +95,9 @@ def get_config(arg=None):
         fid_truncation_psi=1.0, kid_subsets=100, kid_subset_size=1000,
     ))
 
+    if variant == "ffhq":
+        # one split; FID's real images are the training images, as EG3D's fid50k_full
+        c.data.update(dict(builder=FFHQ_BUILDER, split="train", eval_split="train"))
     if variant in ("synthgaze", "tiny"):
         c.data.update(dict(resolution=128, identities=100, frames=8, views=6, test_identities=10))
         c.model.update(dict(z_dim=128, w_dim=128, plane_resolution=64, plane_channels=16, channel_base=4096,

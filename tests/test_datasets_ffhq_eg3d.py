@@ -183,3 +183,19 @@ def test_script_reports_bad_labels_in_one_line(tmp_path, capsys):
     assert err == (f"ffhq_eg3d: error: {tmp_path / 'bad.zip'}/dataset.json: the label of 00000/img00000001.png "
                    "is not 25 numbers (flattened 4x4 cam2world + 3x3 normalized intrinsics)")
     assert not (tmp_path / "out").exists()
+
+
+def test_eg3d_ffhq_config_reads_the_mirrored_conversion(tmp_path):
+    from gazejax.data import conversion, pipeline
+    from gazejax.train.config_loading import load_config
+
+    write_zip(tmp_path / "FFHQ_8.zip", 2)
+    conversion.convert(ffhq_eg3d.converter(tmp_path / "FFHQ_8.zip", SIZE, add_mirror=True), tmp_path / "out",
+                       workers=0, progress=False)
+    config = load_config("configs/eg3d.py:ffhq,gaze=on", [f"data.dir={tmp_path / 'out'}"])
+    assert config.data.builder == "tfds:ffhq_eg3d/r512_mirror" and config.loss.gaze_weight == 1.0
+    assert config.model.plane_resolution == load_config("configs/eg3d.py:paper").model.plane_resolution
+    config.data.builder = "tfds:ffhq_eg3d/r8_mirror"  # the test's 8-pixel conversion
+    source, _ = pipeline.open_source(config.data, config.data.split)
+    assert len(source) == 4  # two images and their mirrors
+    np.testing.assert_allclose(source[3]["camera"], np.asarray(camera_label(-0.1, 0.05)), atol=1e-6)  # mirror of 1
