@@ -65,6 +65,11 @@ loss OFF (``train.py``) and turns it on for test-time fitting
 (``fit.angular_weight`` = 200 / 60000 as ``evaluate_metrics.py``); ``:paper``
 follows the paper and uses it in training too (10 / 60000, the code's
 ``eye_loss_importance``).
+
+Memory: a ``:paper`` training step needs 20.3 GB (``gazejax bench
+train_memory``), nearly all of it the two MLP streams' activations at 64^2
+rays x 64 samples; ``--config.model.chunk_rays=1024`` runs the streams 1024
+rays at a time and recomputes them in the backward pass: 5.2 GB, same results.
 """
 
 import ml_collections
@@ -124,6 +129,7 @@ def get_config(arg=None):
         mlp_width=384, mlp_depth=8, num_freqs=10, feature_channels=258, featmap_size=64,
         renderer_blocks=3, num_samples=64, z_near=2.5, z_far=-3.5, two_stream=True,
         rotate_eyes=True, iden_dim=100, expr_dim=79, text_dim=100, illu_dim=27,
+        chunk_rays=ml_collections.config_dict.placeholder(int),  # memory, not results
     ))
     # Offset slot grid (gazejax.methods.gazenerf.latent): one row per training image, so the
     # data grid itself.

@@ -40,6 +40,13 @@ layer1..layer3). With no checkpoint (the default) the term is off.
 The depth teacher (Eq. 10) is SynthGaze's true depth unless
 ``loss.depth_teacher='package.module:factory'`` names a factory
 ``factory(config) -> fn(frontal_image, camera) -> depth (N, h, w)``.
+
+Memory of a ``:paper`` training step (batch 4, ``gazejax bench train_memory``):
+48.1 GB as configured. ``model.chunk_rays=4096`` renders in chunks,
+``model.encoder.remat=True`` with ``model.encoder.query_chunk=2048`` recomputes
+the ViT blocks in the backward pass (neither changes results), and
+``num_microbatches=4`` accumulates the gradient over four slices of the batch
+(a masked mean becomes the mean of each slice's): 9.0 GB with all of them.
 """
 
 import ml_collections
@@ -71,6 +78,7 @@ def _encoder(**overrides):
         resnet_widths=(64, 128), resnet_blocks=(3, 4), aspp_channels=256, aspp_rates=(12, 24, 36),
         gaze_tokens=16, gaze_hidden=256, gaze_frequencies=6, fusion_heads=4, fusion_head_dim=24,
         triplane_channels=32, normalized_coordinates=False,
+        remat=False, query_chunk=ml_collections.config_dict.placeholder(int),  # memory, not results
     )
     encoder.update(overrides)
     return encoder
@@ -90,6 +98,7 @@ def get_config(arg=None):
     c.compute_dtype = "float32"  # or "bfloat16": parameters, optimizer state and losses stay float32
     c.num_steps = 180_000  # 50 epochs x 14.4K images / batch 4 (Sec. 4.1)
     c.batch_size = 4
+    c.num_microbatches = 1  # slices of the batch whose gradients a step accumulates: memory / slices
     c.log_every = 100
     c.checkpoint_every = 5000
     c.sample_every = 5000

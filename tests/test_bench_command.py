@@ -111,3 +111,15 @@ def test_gpu_suite_runs_every_benchmark_quick_on_a_cpu(tmp_path):
 def test_gpu_suite_at_full_size_is_refused_on_a_cpu(tmp_path, capsys):
     assert main(["bench", "gpu", "--json", str(tmp_path / "g.json")]) == 2
     assert "--quick for a smoke test" in capsys.readouterr().err
+
+
+def test_train_memory_compiles_each_setting_and_chunking_lowers_the_peak(tmp_path):
+    out = tmp_path / "m.json"
+    assert main(["bench", "train_memory", "--quick", "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert [(r["config"], len(r["settings"])) for r in records] == [
+        ("gazenerf:tiny", 0), ("gazenerf:tiny", 1), ("livegaze:tiny", 4)]
+    for r in records:
+        assert r["name"] == "train_step_memory" and "median_ms" not in r and r["compile_ms"] > 0
+    plain, chunked = (r["memory"]["peak_bytes"] for r in records[:2])
+    assert chunked < 0.8 * plain

@@ -101,3 +101,37 @@ def test_low_frequency_encoder_matches_torch():
     got = np.asarray(jax.jit(encoder.apply)(variables, image))
     assert got.shape == (2, 16, 16, 6)
     np.testing.assert_allclose(got, expected, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("sr_ratio", [1, 2])
+def test_segformer_block_memory_options_change_nothing_but_memory(sr_ratio):
+    # query chunks that do not divide the 64 tokens (a padded last chunk) and a
+    # rematerialised block: same parameters, outputs and gradients as the plain block
+    plain = segformer.Block(num_heads=4, mlp_ratio=2, sr_ratio=sr_ratio)
+    lean = segformer.make_block(remat=True, num_heads=4, mlp_ratio=2, sr_ratio=sr_ratio, query_chunk=24)
+    x = _tokens(seed=4)
+    variables = plain.init(jax.random.key(0), x, (H, W))
+    lean_variables = lean.init(jax.random.key(0), x, (H, W))
+    assert jax.tree.structure(lean_variables) == jax.tree.structure(variables)
+    np.testing.assert_allclose(lean.apply(variables, x, (H, W)), plain.apply(variables, x, (H, W)),
+                               atol=1e-5, rtol=0)
+
+    def grads(block):
+        return jax.grad(lambda v, x: (block.apply(v, x, (H, W)) ** 2).sum(), argnums=(0, 1))(variables, x)
+
+    for got, want in zip(jax.tree.leaves(grads(lean)), jax.tree.leaves(grads(plain))):
+        np.testing.assert_allclose(got, want, atol=1e-4 * float(np.abs(want).max()), rtol=0)
+
+
+def test_attention_query_chunks_hold_less_in_the_backward_pass():
+    # what query_chunk is for: the compiled gradient of chunked attention needs
+    # far less than the (L, L') weights of all queries at once
+    q = k = v = np.random.default_rng(5).normal(size=(1, 1024, 2, 8)).astype(np.float32)
+
+    def temp_bytes(chunk):
+        grad = jax.jit(jax.grad(lambda q: segformer.attend(q, k, v, chunk).sum()))
+        return grad.lower(q).compile().memory_analysis().temp_size_in_bytes
+
+    weights_bytes = 1024 * 1024 * 2 * 4
+    assert temp_bytes(None) >= weights_bytes
+    assert temp_bytes(64) < weights_bytes / 4

@@ -13,6 +13,7 @@ BENCHMARKS = {
     "l2cs": "L2CS ResNet-50 at 448^2, JAX vs PyTorch",
     "livegaze": "LiveGaze encode/render/total latency at 512^2",
     "gazenerf": "GazeNeRF training step and per-subject fit",
+    "train_memory": "compiled memory of the GazeNeRF and LiveGaze training steps under each memory option",
     "mggr": "MGGR redirect latency and stage-1/2 training steps",
     "gpu": "every benchmark at the papers' shapes with FLOP and bandwidth fractions (--quick on a CPU)",
     "scaling": "render and LiveGaze time and memory against rays x samples and output side (JSON + PNG plot)",

@@ -69,7 +69,7 @@ def reference_record(config, batch):
     return {k: jnp.asarray(v, jnp.int32 if v.dtype.kind == "i" else jnp.float32) for k, v in rec.items()}
 
 
-def _random_frozen_checkpoints(directory, variant):
+def random_frozen_checkpoints(directory, variant):
     """Random-weight frozen networks as converted checkpoints -> config overrides.
 
     ``synthgaze``: a ResNet-18 L2CS judge (functional loss only); otherwise
@@ -100,7 +100,7 @@ def run(args):
     fit_runs = CPU_FIT_RUNS if on_cpu and variant == "paper" else runs
     with tempfile.TemporaryDirectory() as tmp:
         fit_steps = [] if args.fit_steps is None else [f"--config.fit.num_steps={args.fit_steps}"]
-        config = load_config(f"{CONFIG_FILE}:{variant}", _random_frozen_checkpoints(tmp, variant) + fit_steps)
+        config = load_config(f"{CONFIG_FILE}:{variant}", random_frozen_checkpoints(tmp, variant) + fit_steps)
         batch = reference_record(config, 1)
         state = jax.jit(functools.partial(gazenerf.init, config))(jax.random.key(0), batch)
         step = jax.jit(functools.partial(gazenerf.train_step, config), donate_argnums=(0,))

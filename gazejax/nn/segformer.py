@@ -11,11 +11,18 @@ parts from these. Submodule names equal the torch ones of SegFormer's
 Tokens are ``(N, H*W, C)`` in row-major pixel order, which is exactly an NHWC
 feature map reshaped; every block takes the spatial size ``(H, W)`` with them.
 Torch's LayerNorm epsilon (1e-5) and exact GELU are used throughout.
+
+Memory: ``query_chunk`` attends that many queries at a time, each chunk
+recomputed in the backward pass, so a training step holds one chunk's
+``(chunk, L')`` attention weights instead of all ``(L, L')``; ``remat``
+recomputes a whole block in the backward pass, keeping only its input.
+Results are the same either way.
 """
 
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 TORCH_LAYER_NORM_EPS = 1e-5
@@ -83,6 +90,29 @@ class MixFFN(nn.Module):
         return nn.Dense(x.shape[-1], name="fc2", dtype=self.dtype)(y)
 
 
+def attend(q, k, v, query_chunk=None):
+    """Scaled dot-product attention per head: ``(N, L, H, D)``, ``(N, L', H, D)`` x 2 -> ``(N, L, H, D)``.
+
+    The softmax runs in float32. ``query_chunk``: queries per chunk (None = all
+    at once), the chunks mapped with ``lax.map`` and rematerialised.
+    """
+    scale = q.shape[-1] ** -0.5
+
+    def one(q):
+        logits = jnp.einsum("nqhd,nkhd->nhqk", q, k) * scale
+        weights = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(v.dtype)
+        return jnp.einsum("nhqk,nkhd->nqhd", weights, v)
+
+    n, length = q.shape[:2]
+    if query_chunk is None or query_chunk >= length:
+        return one(q)
+    chunks = -(-length // query_chunk)
+    padded = jnp.pad(q, ((0, 0), (0, chunks * query_chunk - length), (0, 0), (0, 0)))
+    padded = padded.reshape(n, chunks, query_chunk, *q.shape[2:]).swapaxes(0, 1)
+    out = jax.lax.map(jax.checkpoint(one), padded).swapaxes(0, 1)
+    return out.reshape(n, chunks * query_chunk, *q.shape[2:])[:, :length]
+
+
 class EfficientSelfAttention(nn.Module):
     """Multi-head self-attention with spatial reduction (SegFormer Eq. 2).
 
@@ -94,6 +124,7 @@ class EfficientSelfAttention(nn.Module):
     num_heads: int
     sr_ratio: int = 1
     qkv_bias: bool = False
+    query_chunk: int | None = None  # queries attended at a time (None = all), see :func:`attend`
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
@@ -110,9 +141,7 @@ class EfficientSelfAttention(nn.Module):
         kv = nn.Dense(2 * c, use_bias=self.qkv_bias, name="kv", dtype=self.dtype)(context)
         k, v = jnp.split(kv, 2, axis=-1)
         split = lambda t: t.reshape(n, t.shape[1], self.num_heads, head)
-        logits = jnp.einsum("nqhd,nkhd->nhqk", split(q), split(k)) * head**-0.5
-        weights = nn.softmax(logits.astype(jnp.float32), axis=-1).astype(v.dtype)
-        out = jnp.einsum("nhqk,nkhd->nqhd", weights, split(v)).reshape(n, length, c)
+        out = attend(split(q), split(k), split(v), self.query_chunk).reshape(n, length, c)
         return nn.Dense(c, name="proj", dtype=self.dtype)(out)
 
 
@@ -126,12 +155,18 @@ class Block(nn.Module):
     mlp_ratio: float = 4.0
     sr_ratio: int = 1
     qkv_bias: bool = False
+    query_chunk: int | None = None  # see :func:`attend`
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
     def __call__(self, x, hw):
         x = x + EfficientSelfAttention(
-            self.num_heads, self.sr_ratio, self.qkv_bias, name="attn", dtype=self.dtype
+            self.num_heads, self.sr_ratio, self.qkv_bias, self.query_chunk, name="attn", dtype=self.dtype
         )(layer_norm("norm1", dtype=self.dtype)(x), hw)
         hidden = int(x.shape[-1] * self.mlp_ratio)
         return x + MixFFN(hidden, name="mlp", dtype=self.dtype)(layer_norm("norm2", dtype=self.dtype)(x), hw)
+
+
+def make_block(remat=False, **attributes):
+    """A :class:`Block`, recomputed in the backward pass when ``remat`` (same parameters, same outputs)."""
+    return (nn.remat(Block, static_argnums=(2,)) if remat else Block)(**attributes)

@@ -8,6 +8,7 @@
 - :mod:`~gazejax.train.checkpointing`: orbax checkpoints (last N + best, exact resume; only
   finite states are saved, each with checksums verified on restore, falling back to the newest
   intact one).
+- :mod:`~gazejax.train.microbatching`: gradient accumulation over slices of a step's batch.
 - :mod:`~gazejax.train.config_checks`: ranges of the standard fields, checked before any work;
   :mod:`~gazejax.train.workdir_lock`: one trainer per workdir.
 - :mod:`~gazejax.train.metrics_log` (JSON lines + TensorBoard events),

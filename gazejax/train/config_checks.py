@@ -3,7 +3,8 @@
 Without them a bad value fails late or silently: ``log_every=0`` divides by
 zero after minutes of compiling, a NaN learning rate trains a NaN model. The
 standard fields are those every method config has (listed in
-:mod:`gazejax.train.config_loading`); beyond them, every number anywhere in
+:mod:`gazejax.train.config_loading`) and, where present, ``num_microbatches``;
+beyond them, every number anywhere in
 the config must be finite and every learning rate (a field named ``lr`` or
 ``*_lr``) non-negative.
 """
@@ -13,6 +14,7 @@ import math
 import ml_collections
 
 from gazejax.train.config_loading import ConfigError
+from gazejax.train.microbatching import check_microbatches
 from gazejax.train.precision import compute_dtype
 
 AT_LEAST_ONE = ("num_steps", "batch_size", "log_every", "checkpoint_every", "keep_checkpoints")
@@ -31,6 +33,8 @@ def check_config(config):
                           f"got {config.best_mode!r}")
     try:
         compute_dtype(config)
+        if "num_microbatches" in config:
+            check_microbatches(config.batch_size, config.num_microbatches)
     except ValueError as e:
         raise ConfigError(f"config field {e}") from None
     for name, value in _numbers(config, ""):

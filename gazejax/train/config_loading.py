@@ -59,7 +59,10 @@ Standard fields every method config has (read by :mod:`gazejax.train.trainer`)::
     eval              ConfigDict: num_batches (eval_step batches at each checkpoint
                       and in `gazejax evaluate`)
 
-Method-specific fields (``model``, ``optim``, ``loss``...) live beside these.
+Optional: ``num_microbatches`` (int dividing ``batch_size``) for the methods
+that accumulate a step's gradient over slices of its batch
+(:mod:`gazejax.train.microbatching`; LiveGaze). Method-specific fields
+(``model``, ``optim``, ``loss``...) live beside these.
 The trainer checks the ranges (counts >= 1, ``sample_every`` and
 ``eval.num_batches`` >= 0, every number finite, learning rates >= 0) before
 any work: :mod:`gazejax.train.config_checks`.

@@ -28,6 +28,11 @@ from gazejax.render.zplane import composite, pixel_directions, zplane_samples
 IMAGE_NAMES = ("face", "eyes", "merged")
 
 
+def _stream_chunk(mlp, carry, points, condition, appearance):
+    """One chunk of rays through an MLP stream, as the body of a scan."""
+    return carry, mlp(points, condition, appearance)
+
+
 class GazeNeRF(nn.Module):
     """Codes + gaze + camera -> face-only, eyes, whole-face and background images.
 
@@ -42,6 +47,10 @@ class GazeNeRF(nn.Module):
         (GazeNeRF's 3DMM world: 2.5, -3.5).
       two_stream: separate face and eye MLPs (False: the vanilla model).
       rotate_eyes: rotate the eye (or, single stream, the only) feature map.
+      chunk_rays: rays whose samples go through an MLP stream at a time (None =
+        all): the chunks run in sequence and are recomputed in the backward
+        pass, so a training step holds one chunk's activations instead of all
+        ``F^2 x num_samples`` points' (same results, more compute).
 
     Call:
       shape_code ``(B, S)``, appearance_code ``(B, A)``;
@@ -68,6 +77,7 @@ class GazeNeRF(nn.Module):
     z_far: float = -3.5
     two_stream: bool = True
     rotate_eyes: bool = True
+    chunk_rays: int | None = None
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     def setup(self):
@@ -98,11 +108,26 @@ class GazeNeRF(nn.Module):
         appearance = appearance_code[:, None, None, :]
         maps = []
         for mlp in (self.face_mlp, self.eyes_mlp) if self.two_stream else (self.face_mlp,):
-            features, density = mlp(encoded, condition, appearance)
+            features, density = self._stream(mlp, encoded, condition, appearance)
             feat, bg_alpha, _ = composite(density, features, deltas)
             featmap = feat.reshape(b, f, f, -1) + bg_alpha.reshape(b, f, f, 1) * self.bg_featmap
             maps.append(featmap)
         return maps
+
+    def _stream(self, mlp, encoded, condition, appearance):
+        """``mlp`` on ``encoded (B, N, S, P)``, in chunks of ``chunk_rays`` rays when set."""
+        n = encoded.shape[1]
+        if self.chunk_rays is None or self.chunk_rays >= n:
+            return mlp(encoded, condition, appearance)
+        chunks = -(-n // self.chunk_rays)
+        padded = jnp.pad(encoded, ((0, 0), (0, chunks * self.chunk_rays - n), (0, 0), (0, 0)))
+        padded = padded.reshape(padded.shape[0], chunks, self.chunk_rays, *padded.shape[2:]).swapaxes(0, 1)
+        # A scan, not a batched call: the chunks' recomputations in the backward pass then run one
+        # after another, which is what bounds the memory.
+        scan = nn.scan(nn.remat(_stream_chunk), variable_broadcast="params", split_rngs={"params": False},
+                       in_axes=(0, nn.broadcast, nn.broadcast))
+        _, outputs = scan(mlp, None, padded, condition, appearance)
+        return tuple(o.swapaxes(0, 1).reshape(o.shape[1], -1, *o.shape[3:])[:, :n] for o in outputs)
 
     def __call__(self, shape_code, appearance_code, gaze, cam_rotation, cam_position,
                  inv_intrinsics, key=None):

@@ -32,7 +32,7 @@ from gazejax.train.method import TrainState
 from gazejax.train.precision import compute_dtype
 
 _MODEL_FIELDS = ("mlp_width", "mlp_depth", "num_freqs", "feature_channels", "featmap_size",
-                 "renderer_blocks", "num_samples", "z_near", "z_far", "two_stream", "rotate_eyes")
+                 "renderer_blocks", "num_samples", "z_near", "z_far", "two_stream", "rotate_eyes", "chunk_rays")
 _SLOW = ("expr", "delta_euler", "delta_t")  # optim.slow_lr groups
 
 

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from gazejax.nn.pixel_shuffle import pixel_shuffle
-from gazejax.nn.segformer import Block, OverlapPatchEmbed
+from gazejax.nn.segformer import OverlapPatchEmbed, make_block
 
 LEAKY_SLOPE = 0.01
 
@@ -175,6 +175,8 @@ class LowFrequencyEncoder(nn.Module):
     aspp_channels: int = 256
     aspp_rates: Sequence[int] = (12, 24, 36)
     lite: bool = False
+    remat: bool = False  # recompute each ViT block in the backward pass
+    query_chunk: int | None = None  # queries attended at a time (None = all)
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
@@ -185,7 +187,8 @@ class LowFrequencyEncoder(nn.Module):
         )(x)
         tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed", dtype=self.dtype)(x)
         for i in range(self.depth):
-            tokens = Block(self.heads, self.mlp_ratio, name=f"blocks_{i}", dtype=self.dtype)(tokens, hw)
+            tokens = make_block(self.remat, num_heads=self.heads, mlp_ratio=self.mlp_ratio,
+                                query_chunk=self.query_chunk, name=f"blocks_{i}", dtype=self.dtype)(tokens, hw)
         x = pixel_shuffle(tokens.reshape(x.shape[0], hw[0], hw[1], self.token_dim), 2)
         x = upsample2x(x)
         if self.lite:

@@ -16,6 +16,7 @@ from gazejax.methods.livegaze import losses
 from gazejax.methods.livegaze.build import build_model, init_variables, model_variables
 from gazejax.metrics import psnr, ssim
 from gazejax.train.method import TrainState
+from gazejax.train.microbatching import microbatched_value_and_grad
 from gazejax.train.precision import compute_dtype
 
 
@@ -54,10 +55,12 @@ def init(config, key, batch):
 
 
 def train_step(config, state, batch, key):
-    grad_fn = jax.value_and_grad(
-        lambda p: losses.total_loss(config, p, state.extra, batch, key), has_aux=True
-    )
-    (_, (metrics, _)), grads = grad_fn(state.params)
+    def loss_and_metrics(params, batch, key):
+        loss, (metrics, _) = losses.total_loss(config, params, state.extra, batch, key)
+        return loss, metrics
+
+    (_, metrics), grads = microbatched_value_and_grad(
+        loss_and_metrics, state.params, batch, key, config.get("num_microbatches", 1))
     updates, opt_state = optimizer(config).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     metrics["grad_norm"] = optax.tree.norm(grads)

@@ -65,6 +65,8 @@ class TriplaneEncoder(nn.Module):
     fusion_head_dim: int = 24
     triplane_channels: int = 32
     normalized_coordinates: bool = False
+    remat: bool = False  # recompute the ViT blocks in the backward pass (less memory, same results)
+    query_chunk: int | None = None  # the ViT blocks attend this many queries at a time (None = all)
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
@@ -76,7 +78,7 @@ class TriplaneEncoder(nn.Module):
         low = LowFrequencyEncoder(
             self.feature_channels, self.mid_channels, self.token_dim, self.low_depth, self.low_heads,
             self.mlp_ratio, self.resnet_widths, self.resnet_blocks, self.aspp_channels,
-            self.aspp_rates, self.lite, dtype=self.dtype, name="low",
+            self.aspp_rates, self.lite, self.remat, self.query_chunk, dtype=self.dtype, name="low",
         )(x)
         gaze_tokens = GazeEncoder(
             self.feature_channels, self.gaze_tokens, self.gaze_hidden, self.gaze_frequencies,
@@ -86,6 +88,6 @@ class TriplaneEncoder(nn.Module):
         appearance = fusion(high, gaze_tokens)
         return TriplaneDecoder(
             self.triplane_channels, self.wide_channels, self.mid_channels, self.token_dim,
-            self.final_heads, self.mlp_ratio, self.final_sr_ratio, self.lite, dtype=self.dtype,
-            name="decoder",
+            self.final_heads, self.mlp_ratio, self.final_sr_ratio, self.lite, self.remat, self.query_chunk,
+            dtype=self.dtype, name="decoder",
         )(appearance, low)

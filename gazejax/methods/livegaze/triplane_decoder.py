@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from gazejax.methods.livegaze.encoders import conv, leaky_relu, upsample2x
 from gazejax.nn.pixel_shuffle import pixel_shuffle
-from gazejax.nn.segformer import Block, OverlapPatchEmbed
+from gazejax.nn.segformer import OverlapPatchEmbed, make_block
 from gazejax.render.triplane import planes_from_channels
 
 
@@ -39,6 +39,8 @@ class TriplaneDecoder(nn.Module):
     mlp_ratio: float = 2.0
     sr_ratio: int = 2
     lite: bool = False
+    remat: bool = False  # recompute the ViT block in the backward pass
+    query_chunk: int | None = None  # queries attended at a time (None = all)
     dtype: Any = jnp.float32  # compute dtype (parameters stay float32)
 
     @nn.compact
@@ -47,7 +49,8 @@ class TriplaneDecoder(nn.Module):
         if not self.lite:
             x = leaky_relu(conv(self.mid_channels, name="convs_1", dtype=self.dtype)(x))
         tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed")(x)
-        tokens = Block(self.heads, self.mlp_ratio, self.sr_ratio, name="block")(tokens, hw)
+        tokens = make_block(self.remat, num_heads=self.heads, mlp_ratio=self.mlp_ratio, sr_ratio=self.sr_ratio,
+                            query_chunk=self.query_chunk, name="block")(tokens, hw)
         x = pixel_shuffle(tokens.reshape(x.shape[0], hw[0], hw[1], self.token_dim), 2)
         out = 3 * self.triplane_channels
         if self.lite:
