@@ -70,9 +70,9 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     picture_path = out / "redirect.png"
     demo.sweep_picture(identities, faces, outputs).save(picture_path)
-    print(f"gaze error against the requested gaze, {args.faces} faces x {len(demo.SWEEP)} gazes "
-          f"(faces {identities[0]}-{identities[-1]}, never seen in training), read by a judge "
-          "trained on other faces:")
+    which = f"face {identities[0]}" if args.faces == 1 else f"faces {identities[0]}-{identities[-1]}"
+    print(f"gaze error against the requested gaze, {args.faces} face{'s' if args.faces > 1 else ''} x "
+          f"{len(demo.SWEEP)} gazes ({which}, never seen in training), read by a judge trained on other faces:")
     print(f"  do nothing (output = input)   {errors['do_nothing']:5.1f}°")
     print(f"  GazeNeRF                      {errors['output']:5.1f}°")
     print(f"  true face (judge's floor)     {errors['target']:5.1f}°")

@@ -22,12 +22,13 @@ from gazejax.face.intrinsics import camera_matrix, read_calibration
 from gazejax.face.mesh import eye_centres
 from gazejax.face.normalized import NormalizationSpec, NormalizedFace, normalize
 from gazejax.face.paste import REGIONS, paste, region_mask
-from gazejax.face.pipeline import PreparedFace, RedirectedFrame, paste_frames, prepare_faces
+from gazejax.face.pipeline import PreparedFace, RedirectedFrame, pad_to_power_of_two, paste_frames, prepare_faces
 from gazejax.face.smoothing import LandmarkSmoother
 
 __all__ = [
     "REGIONS", "DetectorUnavailable", "FaceError", "HeadPose", "LandmarkSmoother", "NormalizationSpec",
     "NormalizedFace", "PreparedFace", "RedirectedFrame", "camera_gaze", "camera_matrix", "detect_faces", "eg3d_view", "eye_centres",
-    "faces_model_gaze", "fit_head_pose", "look_at_camera_gaze", "model_gaze", "normalize", "paste", "paste_frames",
+    "faces_model_gaze", "fit_head_pose", "look_at_camera_gaze", "model_gaze", "normalize", "pad_to_power_of_two",
+    "paste", "paste_frames",
     "prepare_faces", "read_calibration", "region_mask",
 ]

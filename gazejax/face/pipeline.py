@@ -84,3 +84,13 @@ def paste_frames(frames, faces, outputs, gaze, region):
                                        np.asarray(gaze[start:stop]), outputs[start:stop], alpha))
         start = stop
     return results
+
+
+def pad_to_power_of_two(array):
+    """``array`` with its last row repeated up to the next power-of-two row count.
+
+    A model called on the faces of a video's frames then compiles a few batch
+    shapes only, however the number of faces varies; slice its output back.
+    """
+    padded = 1 << (len(array) - 1).bit_length()
+    return np.concatenate([array, np.repeat(array[-1:], padded - len(array), 0)])

@@ -38,7 +38,9 @@ _SLOW = ("expr", "delta_euler", "delta_t")  # optim.slow_lr groups
 
 def build_model(config):
     """The :class:`GazeNeRF` described by ``config.model``."""
-    return GazeNeRF(**{k: config.model[k] for k in _MODEL_FIELDS}, dtype=compute_dtype(config))
+    # a field missing from a run saved before it existed takes the module's default
+    fields = {k: config.model[k] for k in _MODEL_FIELDS if k in config.model}
+    return GazeNeRF(**fields, dtype=compute_dtype(config))
 
 
 def image_size(config):

@@ -115,11 +115,7 @@ class FrameRedirector:
             views = np.array([face.eg3d_view(f.crop.head_rotation) for f in every], np.float32)
             cameras = np.asarray(camera_label(views[:, 0], views[:, 1]), np.float32)
             crops = np.stack([f.crop.image for f in every])
-            padded = 1 << (len(every) - 1).bit_length()
-
-            def pad(x):
-                return np.concatenate([x, np.repeat(x[-1:], padded - len(x), 0)])
-
+            pad = face.pad_to_power_of_two
             outputs = self.redirector(pad(crops), pad(head_gaze), pad(cameras))["image"][: len(every)]
         return face.paste_frames(frames, faces, outputs, head_gaze, region)
 

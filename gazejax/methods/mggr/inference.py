@@ -59,7 +59,8 @@ class EyeFrameRedirector:
 
     The patches are cut from the normalized crop as MGGR is trained on them
     (:mod:`gazejax.face.eye_patches`), all of a call's frames in one model
-    call. MGGR's gaze labels are in the (normalized) camera frame, so the
+    call, padded to a power of two so that a video compiles a few batch
+    shapes only. MGGR's gaze labels are in the (normalized) camera frame, so the
     camera-frame ``gaze`` is rotated into each crop's frame; each face is
     taken to look into the lens before (source gaze 0). Only the eyes are
     pasted back.
@@ -96,8 +97,10 @@ class EyeFrameRedirector:
             flat = [p for face_patches in patches for p in face_patches]
             signs = np.array([MIRROR if p.mirrored else np.ones(2) for p in flat], np.float32)
             head_pose = np.repeat([f.crop.head_pose for f in every], 2, axis=0)
-            redirected = self.redirector(np.stack([p.image for p in flat]), signs * head_pose,
-                                         np.zeros((len(flat), 2), np.float32), signs * np.repeat(targets, 2, axis=0))
+            pad = face.pad_to_power_of_two
+            images = pad(np.stack([p.image for p in flat]))
+            redirected = self.redirector(images, pad(signs * head_pose), np.zeros((len(images), 2), np.float32),
+                                         pad(signs * np.repeat(targets, 2, axis=0)))[: len(flat)]
             crops = np.stack([paste_eye_patches(f.crop.image, face_patches, redirected[2 * i: 2 * i + 2])
                               for i, (f, face_patches) in enumerate(zip(every, patches))])
         return face.paste_frames(frames, faces, crops, targets, region)
