@@ -106,6 +106,9 @@ def test_gpu_suite_runs_every_benchmark_quick_on_a_cpu(tmp_path):
     assert with_flops and all(r["achieved_tflops"] > 0 and r["fraction_of_peak_flops"] is None  # CPU: no peak
                               for r in with_flops)
     assert all("memory" in r for r in records if r["name"].startswith("render/"))
+    # EG3D without its PyTorch side, which would run on the host CPU
+    assert [r["name"] for r in records if r.get("benchmark") == "eg3d"] == [
+        "eg3d/generator_forward/jax"] * 2 + ["eg3d/train_step/jax"]
 
 
 def test_gpu_suite_at_full_size_is_refused_on_a_cpu(tmp_path, capsys):

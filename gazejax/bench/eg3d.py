@@ -23,6 +23,10 @@ compile time is reported separately, and its memory is XLA's compiled memory
 analysis; a shape whose compiled peak exceeds the budget
 (``--memory-budget-gb``) is recorded as skipped with the bytes it needs, and
 its PyTorch side is not run either.
+
+:func:`run_jax_only` (the GPU suite's) times the JAX side alone, with
+random Flax weights: on an accelerator the PyTorch reference would run on
+the host CPU and take most of the suite's time.
 """
 
 import dataclasses
@@ -33,7 +37,7 @@ import numpy as np
 import optax
 
 from gazejax.bench.memory import ShapeTooBig
-from gazejax.bench.timing import compile_checked, record, skipped_record, time_alternating
+from gazejax.bench.timing import compile_checked, record, skipped_record, time_alternating, time_jax
 from gazejax.cli import UsageError
 from gazejax.convert.eg3d import to_variables
 from gazejax.geometry import camera_label
@@ -87,21 +91,44 @@ def run(args):
         raise UsageError("gazejax bench eg3d needs PyTorch for its reference timings: pip install 'gazejax[torch]'")
     w = QUICK if args.quick else FULL
     runs = min(args.runs, QUICK_MAX_RUNS) if args.quick else args.runs
-    nets = Networks(w, torch)
+    return _measure_all(Networks(w, torch), w, runs, args.budget_bytes)
+
+
+def run_jax_only(args):
+    """The JAX records of :func:`run` without PyTorch: random Flax weights, no comparison."""
+    w = QUICK if args.quick else FULL
+    runs = min(args.runs, QUICK_MAX_RUNS) if args.quick else args.runs
+    return _measure_all(Networks(w, None), w, runs, args.budget_bytes)
+
+
+def _measure_all(nets, w, runs, budget_bytes):
     records = []
     for batch in w.forward_batches:
-        records += measure_forward(nets, batch, runs, args.budget_bytes)
-    records += measure_train_step(nets, w.train_batch, runs, args.budget_bytes)
-    return records
+        records += measure_forward(nets, batch, runs, budget_bytes)
+    return records + measure_train_step(nets, w.train_batch, runs, budget_bytes)
 
 
 class Networks:
-    """The PyTorch generator and discriminator (seeded random weights) and their Flax twins."""
+    """The PyTorch generator and discriminator (seeded random weights) and their Flax twins.
+
+    With ``torch=None``, the Flax networks alone, with random weights.
+    """
 
     def __init__(self, w, torch):
+        self.w, self.torch = w, torch
+        self.generator = TriPlaneGenerator(
+            backbone=dict(z_dim=w.z_dim, c_dim=CAMERA_LABEL_SIZE, w_dim=w.w_dim, resolution=w.plane_resolution,
+                          plane_channels=w.plane_channels, channel_base=w.channel_base, channel_max=w.channel_max),
+            decoder_hidden=w.decoder_hidden, sr_variant=w.sr_variant, sr_widths=w.sr_widths,
+            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine)
+        self.discriminator = DualDiscriminator(w.resolution, CAMERA_LABEL_SIZE, w.d_channel_base, w.d_channel_max)
+        if torch is None:
+            z, c, real = self.inputs(1)
+            self.g_vars = jax.jit(self.generator.init)(jax.random.key(0), z, c, c)
+            self.d_vars = jax.jit(self.discriminator.init)(jax.random.key(1), real, c)
+            return
         from gazejax.torch_reference import eg3d as torch_eg3d  # noqa: PLC0415
 
-        self.w, self.torch = w, torch
         torch.manual_seed(0)
         self.torch_g = torch_eg3d.TriPlaneGenerator(
             z_dim=w.z_dim, w_dim=w.w_dim, plane_resolution=w.plane_resolution, plane_channels=w.plane_channels,
@@ -109,12 +136,6 @@ class Networks:
             sr_variant=w.sr_variant, sr_widths=w.sr_widths, neural_rendering_resolution=w.neural_rendering_resolution,
             n_coarse=w.n_coarse, n_fine=w.n_fine)
         self.torch_d = torch_eg3d.DualDiscriminator(w.resolution, w.d_channel_base, w.d_channel_max)
-        self.generator = TriPlaneGenerator(
-            backbone=dict(z_dim=w.z_dim, c_dim=CAMERA_LABEL_SIZE, w_dim=w.w_dim, resolution=w.plane_resolution,
-                          plane_channels=w.plane_channels, channel_base=w.channel_base, channel_max=w.channel_max),
-            decoder_hidden=w.decoder_hidden, sr_variant=w.sr_variant, sr_widths=w.sr_widths,
-            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine)
-        self.discriminator = DualDiscriminator(w.resolution, CAMERA_LABEL_SIZE, w.d_channel_base, w.d_channel_max)
         self.g_vars = _flax_variables(self.torch_g)
         self.d_vars = _flax_variables(self.torch_d)
 
@@ -157,6 +178,10 @@ def measure_forward(nets, batch, runs, budget_bytes):
         compiled, measured = compile_checked(jax.jit(forward), nets.g_vars, z, c, budget_bytes=budget_bytes)
     except ShapeTooBig as too_big:
         return [skipped_record("eg3d/generator_forward/jax", config, shapes, too_big)]
+    if torch is None:
+        t = dict(measured, **time_jax(compiled, nets.g_vars, z, c, runs=runs, warmup=1))
+        return [record("eg3d/generator_forward/jax", config, shapes, **t,
+                       images_per_s=batch / (t["median_ms"] / 1e3))]
     z_t, c_t = nets.to_torch(z), nets.to_torch(c)
 
     def torch_forward():
@@ -190,6 +215,9 @@ def measure_train_step(nets, batch, runs, budget_bytes):
         compiled, measured = compile_checked(jax.jit(step), *args, budget_bytes=budget_bytes)
     except ShapeTooBig as too_big:
         return [skipped_record("eg3d/train_step/jax", config, shapes, too_big)]
+    if torch is None:
+        t = dict(measured, **time_jax(compiled, *args, runs=runs, warmup=1))
+        return [record("eg3d/train_step/jax", config, shapes, **t, images_per_s=batch / (t["median_ms"] / 1e3))]
     timed = time_alternating({"jax": lambda: jax.block_until_ready(compiled(*args)),
                               "torch": _torch_train_step(nets, z, c, real)}, runs=runs, warmup=1)
     t, tt = dict(measured, **timed["jax"]), timed["torch"]

@@ -3,8 +3,10 @@
 Runs, in turn, the render (EG3D's 128^2 rays x 96 samples, batch 1 and 8,
 JAX only: its PyTorch reference runs on the host CPU, which would dominate
 the suite), LiveGaze ``:paper`` (batch 1 and 16), GazeNeRF ``:paper`` (a
-training step and the 75-step fit), MGGR ``:paper``, L2CS (ResNet-50 at
-448^2, with its PyTorch CPU figure) and SynthGaze, each with its median,
+training step and the 75-step fit), EG3D (the generator at 512^2, batch 1
+and 4, and a G+D training step at batch 4, JAX only), MGGR ``:paper``, L2CS
+(ResNet-50 at 448^2, with its PyTorch CPU figure), SynthGaze and the input
+pipeline against a LiveGaze step's consumption, each with its median,
 compile time and compiled peak memory. Every record with XLA's FLOP count
 also gets the achieved TFLOP/s and, on a known device
 (:mod:`gazejax.bench.devices`), the fraction of its peak; the render's
@@ -22,12 +24,12 @@ import time
 
 import jax
 
-from gazejax.bench import render
+from gazejax.bench import eg3d, render
 from gazejax.bench.devices import peak_tflops
 from gazejax.bench.timing import record
 from gazejax.cli import UsageError
 
-SUITE = ("render", "livegaze", "gazenerf", "mggr", "l2cs", "synthgaze")
+SUITE = ("render", "livegaze", "gazenerf", "eg3d", "mggr", "l2cs", "synthgaze", "input")
 
 
 def run(args):
@@ -51,6 +53,8 @@ def _run_one(name, args):
         runs = max(args.runs, 10)
         return [rec for batch in w.batches for mode in ("forward", "forward_backward")
                 for rec in render.measure(w, batch, mode, runs, args.budget_bytes)]
+    if name == "eg3d":  # JAX only, like the render
+        return eg3d.run_jax_only(args)
     # each benchmark's own defaults: its paper variant (tiny with --quick), the config's fit steps
     sub_args = argparse.Namespace(**dict(vars(args), variant=None, fit_steps=None))
     return importlib.import_module(f"gazejax.bench.{name}").run(sub_args)

@@ -144,9 +144,13 @@ def plot(records, path):
             xs = [r["x"] for r in mine]
             axes[row, 0].plot(xs, [r["median_ms"] for r in mine], "o-", label=series)
             axes[row, 1].plot(xs, [r["memory"]["peak_bytes"] / 1e6 for r in mine], "o-", label=series)
+        ticks = sorted({r["x"] for r in points})
         for col, ylabel in enumerate(("median time (ms)", "compiled peak memory (MB)")):
             axes[row, col].set(xscale="log", yscale="log", ylabel=ylabel,
                                xlabel="rays x samples per ray" if sweep == "samples" else "output side (pixels)")
+            # tick the measured points only: log axes' default minor labels overlap
+            axes[row, col].set_xticks(ticks, [f"{x:,}" for x in ticks], minor=False)
+            axes[row, col].set_xticks([], minor=True)
             axes[row, col].grid(True, which="both", alpha=0.3)
             axes[row, col].legend(fontsize=8)
     fig.suptitle(f"gazejax bench scaling, batch 1 ({records[0]['device']})")
