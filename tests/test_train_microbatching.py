@@ -1,6 +1,7 @@
 """Gradient accumulation over slices of a step's batch: same gradient, less memory, checked counts."""
 
 import functools
+import re
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +10,7 @@ import pytest
 
 import livegaze_tiny
 from gazejax.methods.livegaze import training as livegaze
+from gazejax.train import sharding
 from gazejax.train.config_checks import check_config
 from gazejax.train.config_loading import ConfigError
 from gazejax.train.microbatching import microbatched_value_and_grad
@@ -34,6 +36,24 @@ def test_a_mean_loss_has_the_whole_batch_gradient(num_microbatches):
     np.testing.assert_allclose(m_metrics["loss"], metrics["loss"], rtol=1e-6)
     # slice m holds rows m, m + M, ...: the first rows of the slices are 0..M-1
     assert float(m_metrics["first_row"]) == np.mean(np.arange(num_microbatches))
+
+
+def test_on_a_batch_sharded_over_devices_no_slice_moves_rows_between_devices():
+    # 8 CPU devices (conftest): slice m takes rows m, m + M, ..., so each device computes its own
+    # rows of every slice; contiguous slices would gather rows from other devices
+    assert jax.device_count() == 8
+    mesh = sharding.make_mesh()
+    rng = np.random.default_rng(1)
+    local = {"x": rng.normal(size=(32, 3)), "y": rng.normal(size=(32,)), "row": np.arange(32)}
+    batch = sharding.global_batch(mesh, {k: v.astype(np.float32) for k, v in local.items()})
+    params = jax.device_put({"w": np.ones(3, np.float32)}, sharding.replicated(mesh))
+    step = jax.jit(lambda p, b: microbatched_value_and_grad(_least_squares, p, b, jax.random.key(0), 2))
+    hlo = step.lower(params, batch).compile().as_text()
+    assert not re.search(r"all-gather|all-to-all|collective-permute", hlo)
+    (_, _), grads = step(params, batch)
+    (_, _), unsharded = microbatched_value_and_grad(_least_squares, {"w": np.ones(3, np.float32)}, local,
+                                                    jax.random.key(0), 2)
+    np.testing.assert_allclose(grads["w"], unsharded["w"], rtol=1e-5)
 
 
 def test_livegaze_step_with_microbatches_holds_less_memory():
