@@ -101,3 +101,29 @@ def test_mggr_run_redirects_the_eyes_of_every_video_frame(run, tmp_path, capsys)
         difference = np.abs(a - b).mean(-1)
         assert difference[eyes].mean() > 3 * difference[~eyes].mean()
         assert np.abs(a - photo_out)[eyes].mean() < np.abs(b - photo_out)[eyes].mean()
+
+
+def test_frames_with_varying_face_counts_share_one_padded_batch_shape(run):
+    from gazejax.methods.mggr.inference import EyeFrameRedirector, EyeRedirector  # noqa: PLC0415
+
+    frames = EyeFrameRedirector(EyeRedirector.from_workdir(run))
+    shapes, model = [], frames.redirector
+
+    class Recording:  # the model, noting the batch shape of every call
+        patch_size = model.patch_size
+
+        def __call__(self, patches, *angles):
+            shapes.append(np.shape(patches))
+            return model(patches, *angles)
+
+    frames.redirector = Recording()
+    photo = read_rgb(PHOTO)
+    landmarks, _ = _crop()
+    prepared = face.prepare_faces(photo, face.camera_matrix(photo.shape[1], photo.shape[0]), frames.spec, [landmarks])
+    alone = frames.redirect_frames([photo], [prepared], gaze=(0.1, 0.1))[0]
+    three = frames.redirect_frames([photo] * 3, [prepared] * 3, gaze=(0.1, 0.1))
+    frames.redirect_frames([photo] * 4, [prepared] * 4, gaze=(0.1, 0.1))
+    p = model.patch_size
+    assert shapes == [(2, p, p, 3), (8, p, p, 3), (8, p, p, 3)]  # 6 and 8 patches: one shape
+    for result in three:  # the padding rows change nothing
+        np.testing.assert_allclose(result.image, alone.image, atol=1e-5)
