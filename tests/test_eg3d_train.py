@@ -141,3 +141,14 @@ def test_resume_from_a_snapshot_of_another_size_names_the_differing_key(tmp_path
                                          r"in the snapshot but \(8,\) under config.model"):
         # traced, not run: the check stops the init before anything compiles
         jax.jit(lambda key: training.init(config, key, batch))(jax.random.key(0))
+
+
+def test_bfloat16_is_refused_in_one_line_rather_than_trained_in_float32():
+    config = _config()
+    with config.unlocked():
+        config.compute_dtype = "bfloat16"
+    batch = {"image": np.zeros((8, 32, 32, 3), np.float32),
+             "camera": np.tile(np.asarray(camera_label(0.0, 0.0), np.float32), (8, 1))}
+    with pytest.raises(ValueError, match=r"EG3D computes in float32 only: compute_dtype='bfloat16'") as info:
+        training.check_batch(config, batch)
+    assert "\n" not in str(info.value)

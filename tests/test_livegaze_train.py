@@ -183,6 +183,14 @@ def test_super_resolution_variant_keeps_its_noise_buffers():
     )(state, batch)
     assert out["image"].shape == (1, 128, 128, 3) and out["image_raw"].shape == (1, 16, 16, 3)
     assert np.isfinite(float(loss))
+    # in bfloat16 the super-resolution computes in bfloat16 too; its image leaves as float32
+    with config.unlocked():
+        config.compute_dtype = "bfloat16"
+    half_loss, (_, half_out) = jax.jit(
+        lambda s, b: livegaze_losses.total_loss(config, s.params, s.extra, b, jax.random.key(1))
+    )(state, batch)
+    assert half_out["image"].dtype == jnp.float32
+    np.testing.assert_allclose(float(half_loss), float(loss), rtol=0.1)
 
 
 def test_records_without_depth_train_with_the_depth_term_off():

@@ -88,3 +88,23 @@ def test_full_size_512_render_fits_on_cpu():
     assert np.all(np.isfinite(image)) and np.all((2.25 <= depth) & (depth <= 3.3 + 1.05 / 47))
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB on Linux
     assert peak_gib < 24
+
+
+def test_bfloat16_inputs_run_the_superresolution_in_bfloat16_near_float32():
+    sr = SuperresolutionHybrid("2X", widths=(8, 4))
+    rng = np.random.default_rng(3)
+    rgb, feats = rng.normal(size=(2, 32, 32, 3)), rng.normal(size=(2, 32, 32, 6))
+    ws = jnp.asarray(rng.normal(size=(2, 5, 16)), jnp.float32)
+    variables = sr.init(jax.random.key(0), jnp.asarray(rgb, jnp.float32), jnp.asarray(feats, jnp.float32), ws)
+
+    def run(dtype):
+        return jax.jit(lambda r, f: sr.apply(variables, r, f, ws))(jnp.asarray(rgb, dtype), jnp.asarray(feats, dtype))
+
+    full, half = run(jnp.float32), run(jnp.bfloat16)
+    assert half.dtype == jnp.bfloat16  # no float32 bias or noise promoted it back
+    hlo = jax.jit(lambda r, f: sr.apply(variables, r, f, ws)).lower(
+        jnp.asarray(rgb, jnp.bfloat16), jnp.asarray(feats, jnp.bfloat16)).as_text()
+    convolutions = [line for line in hlo.splitlines() if "stablehlo.convolution" in line]
+    assert convolutions and all("xbf16>" in line and "xf32>" not in line for line in convolutions)
+    error = np.abs(np.asarray(half, np.float32) - np.asarray(full))
+    assert error.mean() < 0.02 * np.abs(np.asarray(full)).mean()

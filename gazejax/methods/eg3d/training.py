@@ -34,6 +34,7 @@ from gazejax.methods.eg3d.discriminator import DualDiscriminator, filtered_resiz
 from gazejax.methods.eg3d.generator import CAMERA_LABEL_SIZE, TriPlaneGenerator
 from gazejax.pretrained.gaze_estimator import estimate_angles
 from gazejax.train.method import TrainState
+from gazejax.train.precision import compute_dtype
 
 GROUPS = ("generator", "discriminator")
 # output side of each super-resolution variant
@@ -89,6 +90,9 @@ def check_batch(config, batch):
     if config.batch_size % min(config.model.mbstd_group_size, config.batch_size):
         raise ValueError(f"batch_size {config.batch_size} is not divisible by model.mbstd_group_size "
                          f"{config.model.mbstd_group_size}")
+    if compute_dtype(config) != jnp.float32:
+        raise ValueError(f"EG3D computes in float32 only: compute_dtype={config.compute_dtype!r} is not "
+                         "implemented for it (it would train in float32 while saying otherwise)")
     if config.loss.gaze_weight > 0 and not config.loss.gaze_estimator_checkpoint:
         raise ValueError("loss.gaze_weight > 0 needs loss.gaze_estimator_checkpoint (a converted L2CS-Net or judge)")
 

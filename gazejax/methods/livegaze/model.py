@@ -57,7 +57,7 @@ class LiveGaze(nn.Module):
     n_fine: int = 48
     box_warp: float = 1.0
     chunk_rays: int | None = None
-    dtype: Any = jnp.float32  # of the tri-plane decoder (the encoder has its own); not the super-resolution
+    dtype: Any = jnp.float32  # of the tri-plane decoder and the super-resolution (the encoder has its own)
 
     def setup(self):
         self.decoder = OSGDecoder(
@@ -106,7 +106,9 @@ class LiveGaze(nn.Module):
             image = jax.image.resize(raw, size, "bilinear") if size[1] != r else raw
         else:
             ws = jnp.broadcast_to(self.w, (n, 1, self.w_dim))
-            image = self.superresolution(raw, feature_image, ws)
+            # the super-resolution computes in the inputs' dtype (demodulation sums in float32)
+            image = self.superresolution(raw.astype(self.dtype), feature_image.astype(self.dtype),
+                                         ws).astype(jnp.float32)
         return dict(
             image=(image + 1.0) / 2.0,
             image_raw=(raw + 1.0) / 2.0,

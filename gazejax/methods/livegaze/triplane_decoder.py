@@ -48,9 +48,9 @@ class TriplaneDecoder(nn.Module):
         x = leaky_relu(conv(self.wide_channels, name="convs_0", dtype=self.dtype)(jnp.concatenate([appearance, geometry], -1)))
         if not self.lite:
             x = leaky_relu(conv(self.mid_channels, name="convs_1", dtype=self.dtype)(x))
-        tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed")(x)
+        tokens, hw = OverlapPatchEmbed(self.token_dim, 7, 2, name="patch_embed", dtype=self.dtype)(x)
         tokens = make_block(self.remat, num_heads=self.heads, mlp_ratio=self.mlp_ratio, sr_ratio=self.sr_ratio,
-                            query_chunk=self.query_chunk, name="block")(tokens, hw)
+                            query_chunk=self.query_chunk, name="block", dtype=self.dtype)(tokens, hw)
         x = pixel_shuffle(tokens.reshape(x.shape[0], hw[0], hw[1], self.token_dim), 2)
         out = 3 * self.triplane_channels
         if self.lite:

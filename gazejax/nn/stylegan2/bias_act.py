@@ -29,7 +29,7 @@ def bias_act(x, bias=None, act="linear", gain=None, clamp=None):
     """
     fn, default_gain = ACTIVATIONS[act]
     if bias is not None:
-        x = x + bias
+        x = x + bias.astype(x.dtype)  # a float32 bias must not promote bfloat16 activations
     x = fn(x)
     gain = default_gain if gain is None else gain
     if gain != 1:

@@ -41,5 +41,5 @@ def modulated_conv2d(x, kernel, styles, *, noise=None, up=1, padding=0, resample
                             precision=lax.Precision.HIGHEST)
         x = x * lax.rsqrt(energy + 1e-8)[:, None, None, :].astype(x.dtype)
     if noise is not None:
-        x = x + noise
+        x = x + noise.astype(x.dtype)
     return x
