@@ -12,7 +12,10 @@ State-dict mapping (``backbone.synthesis.`` prefix): ``b{res}.*`` ->
 ``synthesis/b{res}/...`` as in :mod:`gazejax.nn.stylegan2.synthesis`.
 """
 
+from typing import Any
+
 import flax.linen as nn
+import jax.numpy as jnp
 import numpy as np
 
 from gazejax.nn.stylegan2 import SynthesisBlock
@@ -41,6 +44,7 @@ class SynthesisNetwork(nn.Module):
       img_channels: output channels (EG3D: 96).
       channel_base, channel_max: StyleGAN2 channel rule (EG3D: 32768, 512).
       conv_clamp: clamp of every conv output, None = none (EG3D's backbone runs fp32 unclamped).
+      dtype: compute dtype of the convolutions (parameters stay float32).
     """
 
     resolution: int
@@ -48,6 +52,7 @@ class SynthesisNetwork(nn.Module):
     channel_base: int = 32768
     channel_max: int = 512
     conv_clamp: float | None = None
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, ws, noise_mode="random"):
@@ -59,7 +64,7 @@ class SynthesisNetwork(nn.Module):
         for res in block_resolutions(self.resolution):
             in_channels = channels[res // 2] if res > 4 else 0
             block = SynthesisBlock(in_channels, channels[res], res, img_channels=self.img_channels,
-                                   conv_clamp=self.conv_clamp, name=f"b{res}")
+                                   conv_clamp=self.conv_clamp, dtype=self.dtype, name=f"b{res}")
             n_conv = block.num_ws - 1
             x, img = block(x, img, ws[:, w_index:w_index + n_conv + 1], noise_mode)
             w_index += n_conv

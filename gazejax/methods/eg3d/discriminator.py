@@ -13,6 +13,8 @@ State-dict mapping (``D`` of a release pickle): ``b{res}.fromrgb|conv0|conv1|ski
 -> ``kernel`` (conv ``(O, I, k, k) -> (k, k, I, O)``, dense ``w.T``).
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -114,6 +116,8 @@ class DualDiscriminator(nn.Module):
       cmap_dim: camera embedding width, None = the 4x4 channels.
       mapping_layers: FC layers of the camera mapping (8).
       mbstd_group_size, mbstd_num_channels: minibatch-stddev settings (4, 1).
+      dtype: compute dtype of the blocks down to 8^2 (parameters stay float32; the
+        4^2 epilogue, its minibatch statistics and the logits are float32).
     """
 
     resolution: int
@@ -125,6 +129,7 @@ class DualDiscriminator(nn.Module):
     mapping_layers: int = 8
     mbstd_group_size: int = 4
     mbstd_num_channels: int = 1
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, images, c):
@@ -135,7 +140,7 @@ class DualDiscriminator(nn.Module):
         log2 = int(np.log2(self.resolution))
         resolutions = [2 ** i for i in range(log2, 2, -1)]
         channels = {res: min(self.channel_base // res, self.channel_max) for res in resolutions + [4]}
-        img, x = x, None
+        img, x = x.astype(self.dtype), None
         for res in resolutions:
             in_channels = channels[res] if res < self.resolution else 0
             x = DiscriminatorBlock(in_channels, channels[res], channels[res // 2], self.conv_clamp,
@@ -146,4 +151,4 @@ class DualDiscriminator(nn.Module):
             cmap = MappingNetwork(0, self.c_dim, cmap_dim, None, num_layers=self.mapping_layers,
                                   w_avg_beta=None, name="mapping")(None, c)
         return DiscriminatorEpilogue(channels[4], cmap_dim if self.c_dim > 0 else 0, self.mbstd_group_size,
-                                     self.mbstd_num_channels, self.conv_clamp, name="b4")(x, cmap)
+                                     self.mbstd_num_channels, self.conv_clamp, name="b4")(x.astype(jnp.float32), cmap)

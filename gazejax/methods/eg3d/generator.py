@@ -17,6 +17,8 @@ State-dict mapping of a released ``G_ema`` (``backbone.mapping.*``,
 is in :mod:`gazejax.convert.eg3d`.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -42,6 +44,7 @@ class StyleGAN2Backbone(nn.Module):
       plane_channels: channels per plane (32).
       channel_base, channel_max: StyleGAN2 channel rule.
       conv_clamp: synthesis conv clamp, None = none.
+      dtype: compute dtype of the synthesis network (the mapping network computes in float32).
     """
 
     z_dim: int = 512
@@ -53,12 +56,13 @@ class StyleGAN2Backbone(nn.Module):
     channel_base: int = 32768
     channel_max: int = 512
     conv_clamp: float | None = None
+    dtype: Any = jnp.float32
 
     def setup(self):
         self.mapping = MappingNetwork(self.z_dim, self.c_dim, self.w_dim, num_ws(self.resolution),
                                       num_layers=self.mapping_layers)
         self.synthesis = SynthesisNetwork(self.resolution, N_PLANES * self.plane_channels,
-                                          self.channel_base, self.channel_max, self.conv_clamp)
+                                          self.channel_base, self.channel_max, self.conv_clamp, dtype=self.dtype)
 
     def __call__(self, z, c, noise_mode="random"):
         """``(N, z_dim), (N, c_dim) -> (N, 3, R, R, plane_channels)``."""
@@ -84,6 +88,8 @@ class TriPlaneGenerator(nn.Module):
       box_warp: side of the cube the planes cover (1).
       chunk_rays: rays rendered at a time, None = all.
       c_scale: multiplier of the conditioning label (1; 0 = no pose conditioning).
+      dtype: compute dtype of the synthesis network, the decoder and the super-resolution
+        (parameters stay float32; the mapping, the volume rendering and the outputs are float32).
     """
 
     backbone: dict
@@ -101,10 +107,12 @@ class TriPlaneGenerator(nn.Module):
     box_warp: float = 1.0
     chunk_rays: int | None = None
     c_scale: float = 1.0
+    dtype: Any = jnp.float32
 
     def setup(self):
-        self.stylegan = StyleGAN2Backbone(**self.backbone, name="backbone")
-        self.decoder = OSGDecoder(self._plane_channels, self.decoder_hidden, self.decoder_lr_multiplier)
+        self.stylegan = StyleGAN2Backbone(**self.backbone, dtype=self.dtype, name="backbone")
+        self.decoder = OSGDecoder(self._plane_channels, self.decoder_hidden, self.decoder_lr_multiplier,
+                                  dtype=self.dtype)
         self.superresolution = SuperresolutionHybrid(self.sr_variant, self.sr_conv_clamp, self.sr_antialias,
                                                      self.sr_widths)
 
@@ -136,7 +144,8 @@ class TriPlaneGenerator(nn.Module):
         features = out["rgb"].reshape(n, r, r, -1) * 2 - 1
         depth = out["depth"].reshape(n, r, r, 1)
         rgb = features[..., :3]
-        image = self.superresolution(rgb, features, ws, noise_mode="none")
+        image = self.superresolution(rgb.astype(self.dtype), features.astype(self.dtype), ws,
+                                     noise_mode="none").astype(jnp.float32)
         return {"image": image, "image_raw": rgb, "image_depth": depth}
 
     def planes(self, ws, noise_mode="const"):
@@ -164,6 +173,7 @@ class TriPlaneGenerator(nn.Module):
         if self.is_initializing():
             self.decoder(jnp.zeros((1, 1, self._plane_channels), planes.dtype))
         # the renderer maps and checkpoints over ray chunks, so it takes the decoder as a pure function
-        unbound = OSGDecoder(self._plane_channels, self.decoder_hidden, self.decoder_lr_multiplier, parent=None)
+        unbound = OSGDecoder(self._plane_channels, self.decoder_hidden, self.decoder_lr_multiplier,
+                             dtype=self.dtype, parent=None)
         return triplane_field(unbound, {"params": self.decoder.variables["params"]}, planes, self.box_warp)
 

@@ -54,11 +54,11 @@ def build_models(config, neural_rendering_resolution=None):
         sr_widths=tuple(m.sr_widths) if m.sr_widths else None,
         neural_rendering_resolution=neural_rendering_resolution or config.schedule.neural_rendering_resolution_initial,
         ray_start=m.ray_start, ray_end=m.ray_end, n_coarse=m.n_coarse, n_fine=m.n_fine, box_warp=m.box_warp,
-        chunk_rays=m.chunk_rays or None, c_scale=m.c_scale,
+        chunk_rays=m.chunk_rays or None, c_scale=m.c_scale, dtype=compute_dtype(config),
     )
     discriminator = DualDiscriminator(
         SR_OUTPUT[m.sr_variant], CAMERA_LABEL_SIZE, m.d_channel_base, m.d_channel_max, m.d_conv_clamp,
-        mapping_layers=m.d_mapping_layers, mbstd_group_size=m.mbstd_group_size,
+        mapping_layers=m.d_mapping_layers, mbstd_group_size=m.mbstd_group_size, dtype=compute_dtype(config),
     )
     return generator, discriminator
 
@@ -90,9 +90,6 @@ def check_batch(config, batch):
     if config.batch_size % min(config.model.mbstd_group_size, config.batch_size):
         raise ValueError(f"batch_size {config.batch_size} is not divisible by model.mbstd_group_size "
                          f"{config.model.mbstd_group_size}")
-    if compute_dtype(config) != jnp.float32:
-        raise ValueError(f"EG3D computes in float32 only: compute_dtype={config.compute_dtype!r} is not "
-                         "implemented for it (it would train in float32 while saying otherwise)")
     if config.loss.gaze_weight > 0 and not config.loss.gaze_estimator_checkpoint:
         raise ValueError("loss.gaze_weight > 0 needs loss.gaze_estimator_checkpoint (a converted L2CS-Net or judge)")
 

@@ -29,7 +29,7 @@ uses the stored ``noise_const``, ``'none'`` adds nothing (EG3D's
 super-resolution default).
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -136,6 +136,8 @@ class SynthesisBlock(nn.Module):
       upsample: False gives EG3D's ``SynthesisBlockNoUp`` (no x2 in conv0 or img).
       resample_filter: 1-D FIR taps.
       conv_clamp: clamp of every conv output, None = none.
+      dtype: compute dtype of the first block's learned constant input; every
+        layer computes in the dtype of its input (the parameters stay float32).
     """
 
     in_channels: int
@@ -145,6 +147,7 @@ class SynthesisBlock(nn.Module):
     upsample: bool = True
     resample_filter: Sequence[int] = DEFAULT_FILTER
     conv_clamp: float | None = None
+    dtype: Any = jnp.float32
 
     @property
     def num_ws(self):
@@ -160,7 +163,7 @@ class SynthesisBlock(nn.Module):
         if self.in_channels == 0:
             const = self.param("const", nn.initializers.normal(1.0),
                                (self.resolution, self.resolution, self.features))
-            x = jnp.broadcast_to(const, (ws.shape[0],) + const.shape)
+            x = jnp.broadcast_to(const.astype(self.dtype), (ws.shape[0],) + const.shape)
             x = SynthesisLayer(self.features, name="conv1", **layer)(x, ws[:, 0], noise_mode)
         else:
             x = SynthesisLayer(self.features, up=up, name="conv0", **layer)(x, ws[:, 0], noise_mode)
