@@ -211,3 +211,13 @@ def test_chunked_streams_give_the_same_parameters_images_and_gradients():
     np.testing.assert_allclose(got_loss, want_loss, rtol=1e-6)
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         np.testing.assert_allclose(g, w, atol=1e-5 * float(np.abs(w).max()), rtol=0)
+
+
+def test_a_chunk_size_below_one_is_one_line():
+    model = GazeNeRF(mlp_width=16, mlp_depth=3, num_freqs=2, feature_channels=6, featmap_size=4,
+                     renderer_blocks=1, num_samples=3, chunk_rays=0)
+    args = (jnp.ones((1, 3)), jnp.ones((1, 2)), jnp.zeros((1, 2)), jnp.eye(3)[None],
+            jnp.array([[0.0, 0.0, 2.7]]), jnp.eye(3)[None])
+    with pytest.raises(ValueError, match=r"model.chunk_rays must be positive \(or None\), got 0") as info:
+        model.init(jax.random.key(0), *args)
+    assert "\n" not in str(info.value)

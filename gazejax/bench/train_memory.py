@@ -36,12 +36,9 @@ from gazejax.train.config_loading import load_config
 
 CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"
 GAZENERF_SETTINGS = ([], ["model.chunk_rays=1024"])
-LIVEGAZE_SETTINGS = (
-    [], ["model.chunk_rays=4096"],
-    ["model.chunk_rays=4096", "model.encoder.remat=True", "model.encoder.query_chunk=2048"],
-    ["model.chunk_rays=4096", "model.encoder.remat=True", "model.encoder.query_chunk=2048", "num_microbatches=2"],
-    ["model.chunk_rays=4096", "model.encoder.remat=True", "model.encoder.query_chunk=2048", "num_microbatches=4"],
-)
+_LIVEGAZE_LEAN = ["model.chunk_rays=4096", "model.encoder.remat=True", "model.encoder.query_chunk=2048"]
+LIVEGAZE_SETTINGS = ([], _LIVEGAZE_LEAN[:1], _LIVEGAZE_LEAN, _LIVEGAZE_LEAN + ["num_microbatches=2"],
+                     _LIVEGAZE_LEAN + ["num_microbatches=4"])
 QUICK_SETTINGS = {"gazenerf": ([], ["model.chunk_rays=64"]),
                   "livegaze": (["model.chunk_rays=64", "model.encoder.remat=True",
                                 "model.encoder.query_chunk=64", "num_microbatches=2"],)}
@@ -76,8 +73,7 @@ def run(args):
         variant = "tiny" if args.quick else "paper"
         frozen = random_frozen_checkpoints(tmp, "paper") if not args.quick else []
         for settings in QUICK_SETTINGS["gazenerf"] if args.quick else GAZENERF_SETTINGS:
-            records.append(_measure("gazenerf", variant, settings, frozen,
-                                    lambda config, n: reference_record(config, n), 1))
+            records.append(_measure("gazenerf", variant, settings, frozen, reference_record, 1))
         vgg = VGGFeatures(layers=("conv5_3",), resize_to=None).init(jax.random.key(1), jnp.zeros((1, 32, 32, 3)))
         convert.save(f"{tmp}/livegaze_vgg", {"network": "vgg16", "input_size": 224}, vgg)
         frozen = [f"--config.loss.perceptual_checkpoint={tmp}/livegaze_vgg"]

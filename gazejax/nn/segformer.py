@@ -104,6 +104,8 @@ def attend(q, k, v, query_chunk=None):
         return jnp.einsum("nhqk,nkhd->nqhd", weights, v)
 
     n, length = q.shape[:2]
+    if query_chunk is not None and query_chunk < 1:
+        raise ValueError(f"attention: query_chunk must be positive (or None), got {query_chunk}")
     if query_chunk is None or query_chunk >= length:
         return one(q)
     chunks = -(-length // query_chunk)

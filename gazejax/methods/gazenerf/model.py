@@ -117,6 +117,8 @@ class GazeNeRF(nn.Module):
     def _stream(self, mlp, encoded, condition, appearance):
         """``mlp`` on ``encoded (B, N, S, P)``, in chunks of ``chunk_rays`` rays when set."""
         n = encoded.shape[1]
+        if self.chunk_rays is not None and self.chunk_rays < 1:
+            raise ValueError(f"GazeNeRF: model.chunk_rays must be positive (or None), got {self.chunk_rays}")
         if self.chunk_rays is None or self.chunk_rays >= n:
             return mlp(encoded, condition, appearance)
         chunks = -(-n // self.chunk_rays)
