@@ -25,6 +25,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gazejax.nn.chunks import from_chunks, to_chunks
+
 TORCH_LAYER_NORM_EPS = 1e-5
 
 
@@ -103,16 +105,12 @@ def attend(q, k, v, query_chunk=None):
         weights = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(v.dtype)
         return jnp.einsum("nhqk,nkhd->nqhd", weights, v)
 
-    n, length = q.shape[:2]
+    length = q.shape[1]
     if query_chunk is not None and query_chunk < 1:
         raise ValueError(f"attention: query_chunk must be positive (or None), got {query_chunk}")
     if query_chunk is None or query_chunk >= length:
         return one(q)
-    chunks = -(-length // query_chunk)
-    padded = jnp.pad(q, ((0, 0), (0, chunks * query_chunk - length), (0, 0), (0, 0)))
-    padded = padded.reshape(n, chunks, query_chunk, *q.shape[2:]).swapaxes(0, 1)
-    out = jax.lax.map(jax.checkpoint(one), padded).swapaxes(0, 1)
-    return out.reshape(n, chunks * query_chunk, *q.shape[2:])[:, :length]
+    return from_chunks(jax.lax.map(jax.checkpoint(one), to_chunks(q, query_chunk)), length)
 
 
 class EfficientSelfAttention(nn.Module):

@@ -25,6 +25,7 @@ render.
 import jax
 import jax.numpy as jnp
 
+from gazejax.nn.chunks import from_chunks, to_chunks
 from gazejax.render.ray_marcher import composite
 from gazejax.render.ray_sampling import auto_ray_limits, importance_depths, stratified_depths
 from gazejax.render.triplane import sample_triplane
@@ -114,22 +115,8 @@ def render(field_fn, origins, dirs, key, *, ray_start, ray_end, n_coarse, n_fine
 
     if chunk_rays is None or chunk_rays >= r:
         return render_chunk(per_ray)
-    n_chunks = -(-r // chunk_rays)
-    pad = n_chunks * chunk_rays - r
-
-    def to_chunks(a):
-        # Padding repeats the last ray, so padded rays are valid and simply dropped.
-        a = jnp.pad(a, [(0, 0), (0, pad)] + [(0, 0)] * (a.ndim - 2), mode="edge")
-        a = a.reshape((n, n_chunks, chunk_rays) + a.shape[2:])
-        return jnp.moveaxis(a, 1, 0)
-
-    out = jax.lax.map(jax.checkpoint(render_chunk), tuple(map(to_chunks, per_ray)))
-
-    def from_chunks(a):
-        a = jnp.moveaxis(a, 0, 1)
-        return a.reshape((n, n_chunks * chunk_rays) + a.shape[3:])[:, :r]
-
-    return jax.tree_util.tree_map(from_chunks, out)
+    out = jax.lax.map(jax.checkpoint(render_chunk), tuple(to_chunks(a, chunk_rays) for a in per_ray))
+    return jax.tree_util.tree_map(lambda a: from_chunks(a, r), out)
 
 
 def _eval_field(field_fn, origins, dirs, depths):

@@ -22,6 +22,7 @@ from gazejax.geometry import to_gazenerf
 from gazejax.methods.gazenerf.eye_rotation import merge_features, rotate_features
 from gazejax.methods.gazenerf.mlp import NerfMLP
 from gazejax.methods.gazenerf.positional_encoding import positional_encoding
+from gazejax.nn.chunks import from_chunks, to_chunks
 from gazejax.render.neural_renderer import NeuralRenderer
 from gazejax.render.zplane import composite, pixel_directions, zplane_samples
 
@@ -121,15 +122,12 @@ class GazeNeRF(nn.Module):
             raise ValueError(f"GazeNeRF: model.chunk_rays must be positive (or None), got {self.chunk_rays}")
         if self.chunk_rays is None or self.chunk_rays >= n:
             return mlp(encoded, condition, appearance)
-        chunks = -(-n // self.chunk_rays)
-        padded = jnp.pad(encoded, ((0, 0), (0, chunks * self.chunk_rays - n), (0, 0), (0, 0)))
-        padded = padded.reshape(padded.shape[0], chunks, self.chunk_rays, *padded.shape[2:]).swapaxes(0, 1)
         # A scan, not a batched call: the chunks' recomputations in the backward pass then run one
         # after another, which is what bounds the memory.
         scan = nn.scan(nn.remat(_stream_chunk), variable_broadcast="params", split_rngs={"params": False},
                        in_axes=(0, nn.broadcast, nn.broadcast))
-        _, outputs = scan(mlp, None, padded, condition, appearance)
-        return tuple(o.swapaxes(0, 1).reshape(o.shape[1], -1, *o.shape[3:])[:, :n] for o in outputs)
+        _, outputs = scan(mlp, None, to_chunks(encoded, self.chunk_rays), condition, appearance)
+        return tuple(from_chunks(o, n) for o in outputs)
 
     def __call__(self, shape_code, appearance_code, gaze, cam_rotation, cam_position,
                  inv_intrinsics, key=None):
