@@ -122,7 +122,7 @@ def test_train_memory_compiles_each_setting_and_chunking_lowers_the_peak(tmp_pat
     records = json.loads(out.read_text())
     assert [(r["config"], len(r["settings"])) for r in records] == [
         ("gazenerf:tiny", 0), ("gazenerf:tiny", 1), ("livegaze:tiny", 4)]
-    for r in records:
-        assert r["name"] == "train_step_memory" and "median_ms" not in r and r["compile_ms"] > 0
+    for r in records:  # the tiny steps are also run and timed
+        assert r["name"] == "train_step_memory" and r["compile_ms"] > 0 and r["median_ms"] > 0
     plain, chunked = (r["memory"]["peak_bytes"] for r in records[:2])
     assert chunked < 0.8 * plain
