@@ -197,8 +197,8 @@ def test_chunked_streams_give_the_same_parameters_images_and_gradients():
     args = [jnp.asarray(a, jnp.float32) for a in args]
     sizes = dict(mlp_width=32, mlp_depth=4, feature_channels=12, featmap_size=8, renderer_blocks=1, num_samples=6)
     plain, chunked = GazeNeRF(**sizes), GazeNeRF(**sizes, chunk_rays=24)
-    variables = plain.init(jax.random.key(0), *args)
-    chunked_variables = chunked.init(jax.random.key(0), *args)
+    variables = jax.jit(plain.init)(jax.random.key(0), *args)
+    chunked_variables = jax.jit(chunked.init)(jax.random.key(0), *args)
     for got, want in zip(jax.tree.leaves(chunked_variables), jax.tree.leaves(variables), strict=True):
         np.testing.assert_array_equal(got, want)
 
@@ -206,8 +206,8 @@ def test_chunked_streams_give_the_same_parameters_images_and_gradients():
         return lambda v: sum(jnp.sum(image**2) for image in model.apply(v, *args, key=jax.random.key(1)).values())
 
     with jax.default_matmul_precision("highest"):
-        want_loss, want = jax.value_and_grad(loss(plain))(variables)
-        got_loss, got = jax.value_and_grad(loss(chunked))(variables)
+        want_loss, want = jax.jit(jax.value_and_grad(loss(plain)))(variables)
+        got_loss, got = jax.jit(jax.value_and_grad(loss(chunked)))(variables)
     np.testing.assert_allclose(got_loss, want_loss, rtol=1e-6)
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
         np.testing.assert_allclose(g, w, atol=1e-5 * float(np.abs(w).max()), rtol=0)
