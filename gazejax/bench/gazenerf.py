@@ -11,7 +11,8 @@ render, one compiled function -- what the reference needs about a minute for.
 ``--variant synthgaze`` times the model this CPU trains (``:synthgaze``,
 64^2), whose functional loss goes through a ResNet-18 L2CS judge at 112^2
 as in the SynthGaze runs (no VGG16 terms there); ``--quick`` = ``--variant
-tiny``. Each record carries XLA's FLOP count of the compiled train step.
+tiny``, a smoke test with the same judge at 32^2 (VGG16 at 224^2 would be
+nearly all of its time). Each record carries XLA's FLOP count of the compiled train step.
 A full-size fit on a CPU takes many minutes per run, so there the fit is
 timed ``CPU_FIT_RUNS`` times (its record's ``runs`` says so); ``--fit-steps``
 times a shorter fit (its record's ``fit_steps`` says so), since a 75-step
@@ -38,7 +39,7 @@ from gazejax.train.config_loading import load_config
 
 VARIANTS = ("paper", "synthgaze", "tiny")
 CPU_FIT_RUNS = 2
-JUDGE_INPUT = 112  # the SynthGaze face judge's input side (configs/l2cs.py:synthgaze)
+JUDGE_INPUT = {"synthgaze": 112, "tiny": 32}  # synthgaze: the face judge's side (configs/l2cs.py:synthgaze)
 CONFIG_FILE = pathlib.Path(__file__).resolve().parents[2] / "configs" / "gazenerf.py"
 
 
@@ -72,16 +73,16 @@ def reference_record(config, batch):
 def random_frozen_checkpoints(directory, variant):
     """Random-weight frozen networks as converted checkpoints -> config overrides.
 
-    ``synthgaze``: a ResNet-18 L2CS judge (functional loss only); otherwise
-    VGG16 (perceptual) and GazeNeRF's VGG16 estimator (functional) with the
-    reference's code sizes.
+    ``synthgaze`` and ``tiny``: a ResNet-18 L2CS judge (functional loss
+    only); ``paper``: VGG16 (perceptual) and GazeNeRF's VGG16 estimator
+    (functional) with the reference's code sizes.
     """
     x = jnp.zeros((1, 32, 32, 3))
-    if variant == "synthgaze":
+    if variant in JUDGE_INPUT:
         judge = L2CS(depth=18, num_bins=90).init(jax.random.key(2), x)
         convert.save(f"{directory}/est", {"network": "l2cs", "arch": "resnet18", "depth": 18,
                                           "binning": "gaze360", "num_bins": 90,
-                                          "input_size": JUDGE_INPUT, "mirror_average": True}, judge)
+                                          "input_size": JUDGE_INPUT[variant], "mirror_average": True}, judge)
         return [f"--config.loss.estimator_checkpoint={directory}/est"]
     vgg = VGGFeatures(layers=("conv5_3",), resize_to=None).init(jax.random.key(1), x)
     est = GazeNeRFEstimator().init(jax.random.key(2), x)
@@ -95,7 +96,7 @@ def random_frozen_checkpoints(directory, variant):
 
 def run(args):
     variant = args.variant or ("tiny" if args.quick else "paper")
-    runs = 3 if args.quick else args.runs
+    runs = min(args.runs, 3) if args.quick else args.runs
     on_cpu = jax.devices()[0].platform == "cpu"
     fit_runs = CPU_FIT_RUNS if on_cpu and variant == "paper" else runs
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +125,7 @@ def run(args):
             return metrics["loss"]
 
         timing = dict(time_jax(one_step, runs=runs), **measured)  # compile_ms: lowering + compilation only
-        losses = "L1 x3, nonhead, bg, " + ("" if variant == "synthgaze" else "VGG x3, ") + "functional, offsets"
+        losses = "L1 x3, nonhead, bg, " + ("" if variant in JUDGE_INPUT else "VGG x3, ") + "functional, offsets"
         records = [record("gazenerf_train_step", f"gazenerf:{variant}", shapes, batch=1, losses=losses, **timing)]
 
         gaze = jnp.array([[0.2, -0.1]])
