@@ -2,8 +2,8 @@
 
 Coarse pass: ``n_coarse`` stratified depths per ray, evaluated by the field and
 composited; fine pass: ``n_fine`` depths drawn by inverse CDF from the
-smoothed coarse weights, evaluated, merged with the coarse samples, sorted and
-composited again (:func:`gazejax.render.ray_marcher.composite`).
+smoothed coarse weights, evaluated, merged with the coarse samples and
+composited again in depth order (:func:`gazejax.render.ray_marcher.composite`).
 
 The field is any ``field_fn(points (N, M, 3), dirs (N, M, 3)) -> (features
 (N, M, C), sigma (N, M, 1))``; :func:`triplane_field` builds EG3D's (tri-plane
@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from gazejax.nn.chunks import from_chunks, to_chunks
 from gazejax.render.ray_marcher import composite
-from gazejax.render.ray_sampling import auto_ray_limits, importance_depths, stratified_depths
+from gazejax.render.ray_sampling import auto_ray_limits, depth_ranks, importance_depths, stratified_depths
 from gazejax.render.triplane import sample_triplane
 
 
@@ -131,14 +131,14 @@ def _eval_field(field_fn, origins, dirs, depths):
 def _render_rays(field_fn, origins, dirs, start, end, jitter, u, *, n_fine, white_background):
     depths = stratified_depths(start, end, jitter.shape[-1], jitter)
     features, sigma = _eval_field(field_fn, origins, dirs, depths)
-    if n_fine > 0:
+    if n_fine == 0:
+        out = composite(features, sigma, depths, white_background)
+    else:
         coarse = composite(features, sigma, depths)
         fine_depths = importance_depths(depths, coarse["weights"], u)
         fine_features, fine_sigma = _eval_field(field_fn, origins, dirs, fine_depths)
+        # the merged samples in depth order (EG3D sorts them): ranks, not a sort
         depths = jnp.concatenate([depths, fine_depths], axis=-1)
-        order = jnp.argsort(depths, axis=-1)
-        depths = jnp.take_along_axis(depths, order, axis=-1)
-        features = jnp.take_along_axis(jnp.concatenate([features, fine_features], -2), order[..., None], -2)
-        sigma = jnp.take_along_axis(jnp.concatenate([sigma, fine_sigma], -2), order[..., None], -2)
-    out = composite(features, sigma, depths, white_background)
+        out = composite(jnp.concatenate([features, fine_features], -2), jnp.concatenate([sigma, fine_sigma], -2),
+                        depths, white_background, rank=depth_ranks(depths))
     return dict(rgb=out["rgb"], depth=out["depth"], opacity=out["opacity"])

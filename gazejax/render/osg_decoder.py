@@ -24,6 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gazejax.nn.softplus import softplus
 from gazejax.nn.stylegan2 import EqualizedDense
 
 # EG3D widens the sigmoid slightly so that 0 and 1 are reachable.
@@ -50,7 +51,7 @@ class OSGDecoder(nn.Module):
         dense = lambda width, name: EqualizedDense(  # noqa: E731
             width, lr_multiplier=self.lr_multiplier, dtype=self.dtype, name=name
         )
-        x = jax.nn.softplus(dense(self.hidden, "net_0")(features))
+        x = softplus(dense(self.hidden, "net_0")(features))
         # float32 from here: the densities feed volume rendering's transmittance products
         x = dense(1 + self.out_features, "net_2")(x).astype(jnp.float32)
         rgb = jax.nn.sigmoid(x[..., 1:]) * (1 + 2 * SIGMOID_PAD) - SIGMOID_PAD

@@ -18,28 +18,42 @@ Two deliberate differences from EG3D, both documented where used:
 import jax
 import jax.numpy as jnp
 
+from gazejax.nn.softplus import softplus
+
 # EG3D's 'softplus' clamp mode: sigma = softplus(raw - 1), which makes
 # freshly initialised fields start nearly transparent.
 DENSITY_BIAS = -1.0
 
 
-def composite(colors, densities, depths, white_background=False):
+def composite(colors, densities, depths, white_background=False, rank=None):
     """Composites samples along each ray.
 
     Args:
       colors: ``(..., S, C)`` per-sample colours/features.
       densities: ``(..., S, 1)`` raw densities (before softplus).
-      depths: ``(..., S)`` sorted sample depths.
+      depths: ``(..., S)`` sample depths, sorted unless ``rank`` is given.
       white_background: add ``1 - sum(w)`` (EG3D ``white_back``).
+      rank: ``(..., S)`` int, each sample's place in depth order
+        (:func:`gazejax.render.ray_sampling.depth_ranks`), for samples in
+        any order; None: the samples are sorted.
 
     Returns:
       dict with ``rgb`` ``(..., C)``, ``depth`` ``(..., 1)``,
-      ``weights`` ``(..., S - 1)`` and ``opacity`` ``(..., 1)`` (sum of weights).
+      ``weights`` ``(..., S - 1)`` (of the intervals in depth order) and
+      ``opacity`` ``(..., 1)`` (sum of weights).
     """
+    if rank is not None:
+        # Only the depths and densities are put in depth order; the colours stay
+        # where they are and the per-sample weights move back to them below, so
+        # that neither direction moves S x C features (a gather forward, a
+        # scatter backward).
+        order = _inverse_permutation(rank)
+        depths = jnp.take_along_axis(depths, order, axis=-1, mode="promise_in_bounds")
+        densities = jnp.take_along_axis(densities, order[..., None], axis=-2, mode="promise_in_bounds")
     deltas = depths[..., 1:] - depths[..., :-1]
     sigma_mid = 0.5 * (densities[..., :-1, 0] + densities[..., 1:, 0])
     depths_mid = 0.5 * (depths[..., :-1] + depths[..., 1:])
-    sigma = jax.nn.softplus(sigma_mid + DENSITY_BIAS)
+    sigma = softplus(sigma_mid + DENSITY_BIAS)
     alpha = 1.0 - jnp.exp(-sigma * deltas)
     transmittance = jnp.cumprod(1.0 - alpha + 1e-10, axis=-1)
     transmittance = jnp.concatenate([jnp.ones_like(alpha[..., :1]), transmittance[..., :-1]], axis=-1)
@@ -50,6 +64,8 @@ def composite(colors, densities, depths, white_background=False):
     # middle axis (sum(..., axis=-2)) many times slower than it contracts one.
     zero = jnp.zeros_like(weights[..., :1])
     sample_weights = 0.5 * (jnp.concatenate([weights, zero], -1) + jnp.concatenate([zero, weights], -1))
+    if rank is not None:
+        sample_weights = jnp.take_along_axis(sample_weights, rank, axis=-1, mode="promise_in_bounds")
     rgb = jnp.einsum("...s,...sc->...c", sample_weights, colors, precision=jax.lax.Precision.HIGHEST)
     near = jnp.min(depths, axis=-1, keepdims=True)
     far = jnp.max(depths, axis=-1, keepdims=True)
@@ -60,3 +76,9 @@ def composite(colors, densities, depths, white_background=False):
     if white_background:
         rgb = rgb + 1.0 - opacity
     return dict(rgb=rgb, depth=depth, weights=weights, opacity=opacity)
+
+
+def _inverse_permutation(rank):
+    """``order`` with ``order[..., rank[..., k]] = k``, by counting (XLA:CPU scatters slowly)."""
+    k = jnp.arange(rank.shape[-1], dtype=rank.dtype)
+    return jnp.sum(jnp.where(rank[..., None, :] == k[:, None], k, 0), axis=-1)

@@ -126,3 +126,19 @@ def importance_depths(depths, weights, u):
     smoothed = 0.5 * (maxed[..., :-1] + maxed[..., 1:]) + WEIGHT_FLOOR
     mids = 0.5 * (depths[..., :-1] + depths[..., 1:])
     return jax.lax.stop_gradient(sample_pdf(mids, smoothed[..., 1:-1], u))
+
+
+def depth_ranks(depths):
+    """Each sample's place in depth order: ``(..., S)`` -> ``(..., S)`` int32.
+
+    The inverse of a stable ``argsort`` (equal depths keep their order), by
+    counting, for each sample, the samples before it: ``S^2`` comparisons
+    per ray, which on a CPU cost less than a sort and, unlike a sort's
+    permutation, let the renderer avoid moving features
+    (:func:`gazejax.render.ray_marcher.composite`'s ``rank``).
+    """
+    s = depths.shape[-1]
+    index = jnp.arange(s)
+    other, this = depths[..., None, :], depths[..., :, None]
+    before = (other < this) | ((other == this) & (index < index[:, None]))
+    return jnp.sum(before, axis=-1, dtype=jnp.int32)

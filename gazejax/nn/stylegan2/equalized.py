@@ -55,7 +55,11 @@ class EqualizedDense(nn.Module):
         kernel = self.param(
             "kernel", nn.initializers.normal(1.0 / self.lr_multiplier), (fan_in, self.features)
         )
-        y = x.astype(self.dtype) @ (kernel * (self.lr_multiplier / np.sqrt(fan_in))).astype(self.dtype)
+        weight = (kernel * (self.lr_multiplier / np.sqrt(fan_in))).astype(self.dtype)
+        # One 2-D matmul over all leading axes: with them kept, the weight gradient
+        # contracts over several axes, which XLA:CPU serves with transposing copies
+        # (the tri-plane decoder's forward+backward ran 1.6x slower).
+        y = (x.reshape(-1, fan_in).astype(self.dtype) @ weight).reshape(x.shape[:-1] + (self.features,))
         bias = None
         if self.use_bias:
             stored = self.param("bias", nn.initializers.constant(self.bias_init), (self.features,))
