@@ -79,6 +79,12 @@ def composite(colors, densities, depths, white_background=False, rank=None):
 
 
 def _inverse_permutation(rank):
-    """``order`` with ``order[..., rank[..., k]] = k``, by counting (XLA:CPU scatters slowly)."""
-    k = jnp.arange(rank.shape[-1], dtype=rank.dtype)
-    return jnp.sum(jnp.where(rank[..., None, :] == k[:, None], k, 0), axis=-1)
+    """``order`` with ``order[..., rank[..., k]] = k``, by counting (XLA:CPU scatters slowly).
+
+    One term per sample, summed, as in ``depth_ranks``: no ``(..., S, S)`` array.
+    """
+    position = jnp.arange(rank.shape[-1], dtype=rank.dtype)
+    order = jnp.zeros_like(rank)
+    for k in range(rank.shape[-1]):
+        order += jnp.where(rank[..., k:k + 1] == position, k, 0).astype(rank.dtype)
+    return order
