@@ -22,6 +22,8 @@ import argparse
 import importlib
 import sys
 
+from gazejax import malloc_hugepages
+
 SUBCOMMANDS = {
     "demo": "redirect held-out SynthGaze faces with the shipped GazeNeRF: a picture and the gaze error",
     "synthgaze": "build the SynthGaze dataset (and a preview contact sheet)",
@@ -69,7 +71,9 @@ def build_parser(argv):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    if argv is None:  # the command line itself, not a call from Python code
+        malloc_hugepages.restart_with_hugepages()
+        argv = sys.argv[1:]
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     module = _module(args.command)

@@ -142,6 +142,7 @@ def record(name, config, shapes, **fields):
         device=device_description(),
         jax_version=jax.__version__,
         xla_flags=os.environ.get("XLA_FLAGS", ""),
+        glibc_tunables=os.environ.get("GLIBC_TUNABLES", ""),  # huge pages: gazejax.malloc_hugepages
         shapes=shapes,
         **fields,
     )
