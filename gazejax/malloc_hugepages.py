@@ -79,8 +79,11 @@ def restart_with_hugepages():
     gazejax ...`` or the ``gazejax`` script), options such as ``-X`` included.
     """
     env = environment()
-    if env is None:
+    if env is None or not sys.executable:  # an embedded interpreter has no executable to run again
         return
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    except OSError:  # huge pages are a speed-up, never a reason for the command to fail
+        return

@@ -59,3 +59,11 @@ def test_restart_keeps_the_command_line_and_happens_once():
     off = subprocess.run([sys.executable, "-c", code, "bench"], env=dict(env, GAZEJAX_HUGEPAGES="0"),
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert off == ["start", " bench"]
+
+
+def test_a_failed_restart_runs_on_without_huge_pages(monkeypatch):
+    def refuse(*args):
+        raise PermissionError("no exec here")
+    monkeypatch.setattr(malloc_hugepages, "environment", lambda: {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"})
+    monkeypatch.setattr(os, "execve", refuse)
+    assert malloc_hugepages.restart_with_hugepages() is None
