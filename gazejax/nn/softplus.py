@@ -19,13 +19,17 @@ import jax.numpy as jnp
 @jax.custom_jvp
 def softplus(x):
     """Elementwise ``log(1 + exp(x))``, any shape and float dtype."""
-    return jnp.maximum(x, 0) + jnp.log(1 + jnp.exp(-jnp.abs(x)))
+    return _softplus(x, jnp.exp(-jnp.abs(x)))
+
+
+def _softplus(x, e):
+    """The value from ``e = exp(-|x|)``, which the derivative shares."""
+    return jnp.maximum(x, 0) + jnp.log(1 + e)
 
 
 @softplus.defjvp
 def _softplus_jvp(primals, tangents):
     (x,), (dx,) = primals, tangents
     e = jnp.exp(-jnp.abs(x))
-    y = jnp.maximum(x, 0) + jnp.log(1 + e)
     sigmoid = jnp.where(x >= 0, 1, e) / (1 + e)
-    return y, dx * sigmoid
+    return _softplus(x, e), dx * sigmoid
