@@ -42,3 +42,17 @@ def test_a_shape_over_the_memory_budget_is_skipped_with_the_bytes_it_needs():
     assert r["skipped"] and "median_ms" not in r
     assert r["budget_bytes"] == 100_000 < r["needed_bytes"] == r["memory"]["peak_bytes"]
     assert "exceeds the budget 0.1 MB" in r["reason"]
+
+
+def test_synthgaze_variant_times_the_networks_of_the_synthgaze_config():
+    from gazejax.train.config_loading import load_config  # noqa: PLC0415
+
+    config = load_config(f"{eg3d.CONFIG_FILE}:synthgaze")
+    w = eg3d.synthgaze_workload()
+    assert (w.plane_resolution, w.plane_channels, w.sr_variant, w.sr_widths) == (64, 16, "2X", (32, 16))
+    assert w.resolution == 128
+    assert (w.neural_rendering_resolution, w.n_coarse, w.n_fine, w.chunk_rays) == (32, 24, 24, None)
+    assert w.forward_batches == (config.batch_size,) and w.train_batch == config.batch_size == 8
+    torch = pytest.importorskip("torch")
+    nets = eg3d.Networks(w, torch)
+    assert nets.generator.neural_rendering_resolution == nets.torch_g.neural_rendering_resolution == 32

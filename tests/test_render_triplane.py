@@ -28,6 +28,26 @@ def test_sample_planes_matches_torch_sample_from_planes():
     np.testing.assert_allclose(sample_triplane(ours, jnp.asarray(points.numpy()), 1.2), want.mean(1), atol=1e-5)
 
 
+def test_plane_by_plane_sampling_gives_the_same_features_and_gradients():
+    rng = np.random.default_rng(0)
+    planes = jnp.asarray(rng.standard_normal((2, 3, 6, 5, 4)), jnp.float32)
+    points = jnp.asarray(rng.uniform(-0.8, 0.8, (2, 40, 3)), jnp.float32)  # box 1.2: some outside
+    weights = jnp.asarray(rng.standard_normal((2, 40, 4)), jnp.float32)
+
+    def loss(plane_by_plane):
+        # planes computed inside the function, as EG3D's backbone computes them
+        return lambda p, x: jnp.sum(weights * sample_triplane(jnp.tanh(p), x, 1.2, plane_by_plane))
+
+    np.testing.assert_allclose(sample_triplane(planes, points, 1.2, plane_by_plane=True),
+                               sample_triplane(planes, points, 1.2), atol=1e-6)
+    got = jax.grad(loss(True), argnums=(0, 1))(planes, points)
+    want = jax.grad(loss(False), argnums=(0, 1))(planes, points)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match=r"planes \(N, 3, H, W, C\)"):
+        sample_triplane(jnp.zeros((1, 3, 4, 4)), jnp.zeros((1, 5, 3)), 1.0, plane_by_plane=True)
+
+
 def test_bad_shapes_raise_one_line_errors():
     with pytest.raises(ValueError, match=r"planes \(N, 3, H, W, C\)"):
         sample_planes(jnp.zeros((1, 3, 4, 4)), jnp.zeros((1, 5, 3)), 1.0)

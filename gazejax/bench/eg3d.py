@@ -10,7 +10,10 @@ Adam betas (0, 0.99). The lazy regularisers (R1, density) and the D-input blur
 are not part of the step: they run every 16 / 4 steps in EG3D and would time
 a different computation on each side. ``--quick``: the ``:tiny`` sizes (16^2
 planes, 16^2 rays, 4 + 4 samples, 2X super-resolution to 128^2), batch 1 and
-2, a training step at batch 2, at most 3 runs.
+2, a training step at batch 2, at most 3 runs. ``--variant synthgaze``: the
+networks of ``configs/eg3d.py:synthgaze`` (64^2 x 3 x 16 planes, 32^2 rays,
+24 + 24 samples, 2X super-resolution to 128^2), the generator at batch 8 and
+a training step at its batch, 8.
 
 The PyTorch side is :mod:`gazejax.torch_reference.eg3d` (the network the
 converter's parity test checks against), run on the CPU with all its threads;
@@ -30,6 +33,7 @@ the host CPU and take most of the suite's time.
 """
 
 import dataclasses
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +49,7 @@ from gazejax.losses.adversarial import nonsaturating_d, nonsaturating_g
 from gazejax.methods.eg3d.discriminator import DualDiscriminator, filtered_resize
 from gazejax.methods.eg3d.generator import CAMERA_LABEL_SIZE, TriPlaneGenerator
 from gazejax.methods.eg3d.training import SR_OUTPUT
+from gazejax.train.config_loading import load_config
 
 QUICK_MAX_RUNS = 3
 
@@ -69,6 +74,7 @@ class Workload:
     n_fine: int = 48
     d_channel_base: int = 32768
     d_channel_max: int = 512
+    chunk_rays: int | None = None  # JAX side only; PyTorch renders all rays at once
     g_lr: float = 0.0025
     d_lr: float = 0.002
     betas: tuple = (0.0, 0.99)
@@ -82,6 +88,29 @@ FULL = Workload(forward_batches=(1, 4), train_batch=4)
 QUICK = Workload(forward_batches=(1, 2), train_batch=2, z_dim=16, w_dim=16, plane_resolution=16, plane_channels=8,
                  channel_base=128, channel_max=16, decoder_hidden=8, sr_variant="2X", sr_widths=(8, 4),
                  neural_rendering_resolution=16, n_coarse=4, n_fine=4, d_channel_base=256, d_channel_max=16)
+CONFIG_FILE = pathlib.Path(__file__).resolve().parents[2] / "configs" / "eg3d.py"
+
+
+def synthgaze_workload():
+    """The networks, batch and optimiser of ``configs/eg3d.py:synthgaze``."""
+    config = load_config(f"{CONFIG_FILE}:synthgaze")
+    m, o = config.model, config.optim
+    sizes = {f: m[f] for f in ("z_dim", "w_dim", "plane_resolution", "plane_channels", "channel_base", "channel_max",
+                                "decoder_hidden", "sr_variant", "n_coarse", "n_fine", "d_channel_base",
+                                "d_channel_max")}
+    return Workload(forward_batches=(config.batch_size,), train_batch=config.batch_size, **sizes,
+                    sr_widths=tuple(m.sr_widths) or None, chunk_rays=m.chunk_rays or None,
+                    neural_rendering_resolution=config.schedule.neural_rendering_resolution_initial,
+                    g_lr=o.g_lr, d_lr=o.d_lr, betas=(o.b1, o.b2))
+
+
+VARIANTS = ("synthgaze",)
+
+
+def _workload(args):
+    if args.variant == "synthgaze":
+        return synthgaze_workload()
+    return QUICK if args.quick else FULL
 
 
 def run(args):
@@ -89,14 +118,14 @@ def run(args):
         import torch
     except ImportError:
         raise UsageError("gazejax bench eg3d needs PyTorch for its reference timings: pip install 'gazejax[torch]'")
-    w = QUICK if args.quick else FULL
+    w = _workload(args)
     runs = min(args.runs, QUICK_MAX_RUNS) if args.quick else args.runs
     return _measure_all(Networks(w, torch), w, runs, args.budget_bytes)
 
 
 def run_jax_only(args):
     """The JAX records of :func:`run` without PyTorch: random Flax weights, no comparison."""
-    w = QUICK if args.quick else FULL
+    w = _workload(args)
     runs = min(args.runs, QUICK_MAX_RUNS) if args.quick else args.runs
     return _measure_all(Networks(w, None), w, runs, args.budget_bytes)
 
@@ -120,7 +149,8 @@ class Networks:
             backbone=dict(z_dim=w.z_dim, c_dim=CAMERA_LABEL_SIZE, w_dim=w.w_dim, resolution=w.plane_resolution,
                           plane_channels=w.plane_channels, channel_base=w.channel_base, channel_max=w.channel_max),
             decoder_hidden=w.decoder_hidden, sr_variant=w.sr_variant, sr_widths=w.sr_widths,
-            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine)
+            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine,
+            chunk_rays=w.chunk_rays)
         self.discriminator = DualDiscriminator(w.resolution, CAMERA_LABEL_SIZE, w.d_channel_base, w.d_channel_max)
         if torch is None:
             z, c, real = self.inputs(1)

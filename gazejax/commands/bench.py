@@ -24,7 +24,8 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--variant", default=None,
-        help="config variant, for benchmarks that take one (gazenerf, train_memory: paper, synthgaze, tiny)",
+        help="config variant, for benchmarks that take one (gazenerf, train_memory: paper, synthgaze, tiny; "
+             "eg3d: synthgaze)",
     )
     parser.add_argument(
         "--memory-budget-gb", type=float, default=None,

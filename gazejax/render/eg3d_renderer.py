@@ -31,7 +31,7 @@ from gazejax.render.ray_sampling import auto_ray_limits, depth_ranks, importance
 from gazejax.render.triplane import sample_triplane
 
 
-def triplane_field(decoder, decoder_variables, planes, box_warp):
+def triplane_field(decoder, decoder_variables, planes, box_warp, plane_by_plane=False):
     """EG3D's field: mean tri-plane features at the points, through the OSG decoder.
 
     Args:
@@ -40,6 +40,8 @@ def triplane_field(decoder, decoder_variables, planes, box_warp):
       decoder_variables: its variables.
       planes: ``(N, 3, H, W, C)`` tri-planes.
       box_warp: side of the cube the planes cover.
+      plane_by_plane: sample the planes in a loop (for planes computed in the
+        same jitted function; see :func:`~gazejax.render.triplane.sample_triplane`).
 
     Returns:
       ``field_fn(points, dirs) -> (features, sigma)``; dirs are unused.
@@ -47,7 +49,7 @@ def triplane_field(decoder, decoder_variables, planes, box_warp):
 
     def field_fn(points, dirs):
         del dirs  # EG3D's decoder is view-independent.
-        return decoder.apply(decoder_variables, sample_triplane(planes, points, box_warp))
+        return decoder.apply(decoder_variables, sample_triplane(planes, points, box_warp, plane_by_plane))
 
     return field_fn
 

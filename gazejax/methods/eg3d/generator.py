@@ -175,5 +175,7 @@ class TriPlaneGenerator(nn.Module):
         # the renderer maps and checkpoints over ray chunks, so it takes the decoder as a pure function
         unbound = OSGDecoder(self._plane_channels, self.decoder_hidden, self.decoder_lr_multiplier,
                              dtype=self.dtype, parent=None)
-        return triplane_field(unbound, {"params": self.decoder.variables["params"]}, planes, self.box_warp)
+        # the planes are computed here, by a FIR filter XLA:CPU would re-run for every tap read
+        return triplane_field(unbound, {"params": self.decoder.variables["params"]}, planes, self.box_warp,
+                              plane_by_plane=True)
 

@@ -8,6 +8,8 @@ in NHWC layout:
 - :mod:`.bias_act`: bias + activation + gain + clamp (``bias_act.py``).
 - :mod:`.upfirdn`: FIR up/down-sampling (``upfirdn2d.py``).
 - :mod:`.conv_resample`: convolution fused with FIR resampling (``conv2d_resample.py``).
+- :mod:`.transposed_conv`: the stride-2 transposed convolution of ``up=2``, with
+  strided-convolution gradients (XLA:CPU's own kernel gradient is very slow).
 - :mod:`.equalized`: equalized-lr dense and conv layers
   (``FullyConnectedLayer``, ``Conv2dLayer``).
 - :mod:`.modulated_conv`: modulated convolution with demodulation.
