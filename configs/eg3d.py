@@ -10,7 +10,8 @@ Base variants:
               resolution 64 -> 128, batch 32, G lr 0.0025, D lr 0.002, R1 gamma 1,
               density reg 0.25, GPC 0.5. Data: any TFDS dataset of 512^2 images
               with 25-number EG3D ``camera`` labels (``data.builder``);
-              ``model.resume``: a ``gazejax convert eg3d`` directory to fine-tune from.
+              ``model.resume``: a ``gazejax convert eg3d`` directory (or an EG3D run
+              of gazejax) to fine-tune from.
   ffhq        ``paper`` on FFHQ in EG3D's layout, x-flipped as EG3D's ``--mirror=1``:
               ``python data_prep/ffhq_eg3d.py --source FFHQ_512.zip --add-mirror``
               writes ``tfds:ffhq_eg3d/r512_mirror`` into ``data.dir``. For "+DP",
@@ -23,6 +24,9 @@ Base variants:
 Options:
   gaze=on     adds the gaze-face alignment loss (weight ``loss.gaze_weight``, 1 as
               the reference code) through ``loss.gaze_estimator_checkpoint``.
+  bias=on     SynthGaze with FFHQ's camera-facing gaze bias: 80% of the records
+              look into their camera (``data.camera_gaze_share``), the data of the
+              paper's baseline.
 
 Schedules are in thousands of images (kimg) as EG3D's; ``step * batch_size``
 images have been shown at step ``step``.
@@ -38,7 +42,7 @@ FFHQ_BUILDER = "tfds:ffhq_eg3d/r512_mirror"
 
 
 def get_config(arg=None):
-    variant, options = parse_config_arg(arg, BASES, {"gaze": ("off", "on")})
+    variant, options = parse_config_arg(arg, BASES, {"gaze": ("off", "on"), "bias": ("off", "on")})
     c = ml_collections.ConfigDict()
     c.method = "eg3d"
     c.seed = 0
@@ -55,7 +59,7 @@ def get_config(arg=None):
     c.data = ml_collections.ConfigDict(dict(
         builder="synthgaze", dir="", split="train", eval_split="test", pairs=False, same_camera=None,
         num_threads=2, resolution=512, identities=200, frames=20, views=9, test_identities=20, seed=0,
-        one_light=False,
+        one_light=False, camera_gaze_share=0.0,  # SynthGaze: share of records that look into their camera
     ))
     c.model = ml_collections.ConfigDict(dict(
         z_dim=512, w_dim=512, mapping_layers=2,
@@ -64,7 +68,7 @@ def get_config(arg=None):
         ray_start=2.25, ray_end=3.3, n_coarse=48, n_fine=48, box_warp=1.0, chunk_rays=0,  # 0 = all rays at once
         c_scale=1.0,
         d_channel_base=32768, d_channel_max=512, d_conv_clamp=256.0, d_mapping_layers=8, mbstd_group_size=4,
-        resume="",  # a `gazejax convert eg3d` directory whose G_ema (and D) start the run
+        resume="",  # a `gazejax convert eg3d` directory, or an EG3D run: its G_ema (and D) start the run
     ))
     c.schedule = ml_collections.ConfigDict(dict(
         blur_init_sigma=10.0, blur_fade_kimg=200.0, blur_raw_target=True,  # fade over 200 * batch / 32 kimg
@@ -125,4 +129,8 @@ def get_config(arg=None):
                            kid_subsets=10))
     if options["gaze"] == "on":
         c.loss.gaze_weight = 1.0
+    if options["bias"] == "on":
+        if variant == "ffhq":
+            raise ValueError("bias=on biases SynthGaze; FFHQ has the camera-facing bias already")
+        c.data.camera_gaze_share = 0.8
     return c

@@ -199,3 +199,44 @@ def test_eg3d_ffhq_config_reads_the_mirrored_conversion(tmp_path):
     source, _ = pipeline.open_source(config.data, config.data.split)
     assert len(source) == 4  # two images and their mirrors
     np.testing.assert_allclose(source[3]["camera"], np.asarray(camera_label(-0.1, 0.05)), atol=1e-6)  # mirror of 1
+
+
+def test_write_folder_round_trips_through_read_and_never_overwrites(tmp_path):
+    pairs = [(_image(k), _label(k)) for k in range(3)]
+    assert ffhq_eg3d.write_folder(tmp_path / "set", iter(pairs)) == 3
+    assert json.loads((tmp_path / "set" / "dataset.json").read_text())["labels"][2][0] == "00000/img00000002.png"
+    back = list(ffhq_eg3d.read(tmp_path / "set"))
+    for (image, label), (want_image, want_label) in zip(back, pairs, strict=True):
+        np.testing.assert_array_equal(image, want_image)
+        np.testing.assert_array_equal(label, want_label)
+    with pytest.raises(DataError, match="exists and is not an empty folder"):
+        ffhq_eg3d.write_folder(tmp_path / "set", iter(pairs))
+    with pytest.raises(DataError, match="image 0: a label must be 25 finite numbers"):
+        ffhq_eg3d.write_folder(tmp_path / "bad", [(_image(0), _label(0)[:16])])
+
+
+def test_synthgaze_build_in_eg3d_layout_for_the_gaze_filter(tmp_path, monkeypatch, capsys):
+    import importlib.util
+    import pathlib
+
+    from gazejax.data import synthgaze_tfds
+
+    records = [{"image": _image(k), "camera": _label(k), "gaze": np.zeros(2, np.float32)} for k in range(2)]
+    opened = {}
+
+    def data_source(data_dir, name, split):
+        opened.update(data_dir=data_dir, name=name, split=split)
+        return records
+
+    monkeypatch.setattr(synthgaze_tfds, "data_source", data_source)
+    path = pathlib.Path(__file__).resolve().parents[1] / "data_prep" / "synthgaze_eg3d.py"
+    spec = importlib.util.spec_from_file_location("synthgaze_eg3d_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    argv = ["--name", "r8_i2_f1_v1_t0_s0_cg80", "--data-dir", str(tmp_path), "--out", str(tmp_path / "eg3d")]
+    assert script.main(argv) == 0
+    assert opened == dict(data_dir=tmp_path, name="r8_i2_f1_v1_t0_s0_cg80", split="train")
+    assert [label.tolist() for _, label in ffhq_eg3d.read(tmp_path / "eg3d")] == [_label(k).tolist() for k in range(2)]
+    assert script.main(argv) == 2  # the folder is not empty now: refused in one line
+    assert capsys.readouterr().err.strip() == (f"synthgaze_eg3d: error: {tmp_path / 'eg3d'}: exists and is not an "
+                                               "empty folder; choose a new --out")

@@ -170,3 +170,29 @@ def test_bfloat16_generator_and_discriminator_compute_in_bfloat16_near_float32()
     logits, half_logits = discriminator.apply(d_vars, images, c), half_discriminator.apply(d_vars, images, c)
     assert half_logits.dtype == np.float32
     np.testing.assert_allclose(half_logits, logits, atol=0.02 * float(np.abs(logits).max()))
+
+
+def test_a_trained_run_starts_a_fine_tuning_run_with_its_ema_generator_and_discriminator(tmp_path):
+    """``model.resume`` takes an EG3D run of ours, as the SynthGaze Table 2 fine-tunes start from a baseline."""
+    from gazejax.train.checkpointing import restore_subtrees
+
+    # after 2 steps the EMA weights differ from the raw ones (at step 1 the ramp-up makes them equal)
+    trainer.train(_config("num_steps=2"), tmp_path / "base", progress=False)
+    saved = restore_subtrees(tmp_path / "base", 2, ("ema_params", "params", "extra.buffers"))
+    config = _config(f"model.resume={tmp_path / 'base'}")
+    batch = {"image": np.zeros((8, 32, 32, 3), np.float32),
+             "camera": np.tile(np.asarray(camera_label(0.0, 0.0), np.float32), (8, 1))}
+    state = training.init(config, jax.random.key(7), batch)
+    same = lambda a, b: jax.tree.all(jax.tree.map(np.array_equal, a, b))  # noqa: E731
+    # the EMA generator (not the raw one) with its w_avg, and the discriminator
+    assert not same(saved["ema_params"], saved["params"]["generator"])
+    assert same(state.params["generator"], saved["ema_params"]) and same(state.ema_params, saved["ema_params"])
+    assert same(state.extra["buffers"], saved["extra"]["buffers"])
+    assert same(state.params["discriminator"], saved["params"]["discriminator"])
+    assert int(state.step) == 0  # schedules and optimizer start afresh, as from a release
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"method": "livegaze"}))
+    with pytest.raises(ValueError, match="holds a 'livegaze' run, not a eg3d one"):
+        training.init(_config(f"model.resume={other}"), jax.random.key(7), batch)

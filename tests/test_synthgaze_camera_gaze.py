@@ -67,3 +67,18 @@ def test_biased_builds_are_named_apart_and_bad_shares_are_refused():
             synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, camera_gaze_share=bad)
     with pytest.raises(ValueError, match="camera_gaze_share"):
         synthgaze.record_labels(0, [0], [0], [0], camera_gaze_share=2.0)
+
+
+def test_eg3d_bias_option_trains_on_the_biased_build(monkeypatch, tmp_path):
+    from gazejax.data import pipeline  # noqa: PLC0415
+    from gazejax.train.config_loading import load_config  # noqa: PLC0415
+
+    built = {}
+    monkeypatch.setattr(synthgaze_tfds, "build", lambda data_dir, **kw: built.update(kw) or "built")
+    monkeypatch.setattr(synthgaze_tfds, "data_source", lambda data_dir, name, split: [])
+    for arg, share in (("tiny", 0.0), ("tiny,bias=on", 0.8), ("synthgaze,bias=on,gaze=on", 0.8)):
+        config = load_config(f"configs/eg3d.py:{arg}", [f"data.dir={tmp_path}"])
+        pipeline.open_source(config.data, "train")
+        assert built["camera_gaze_share"] == share, arg
+    with pytest.raises(ValueError, match="bias=on biases SynthGaze"):
+        load_config("configs/eg3d.py:ffhq,bias=on")

@@ -17,6 +17,8 @@ each image's mirror (``mirror_dataset.py``), so nothing is mirrored on reading.
 pairs); :func:`mirror_label` / :func:`mirror` give the mirrored sample of a
 set whose mirrors are not baked in. :func:`converter` turns such a set into a
 TFDS dataset with SynthGaze's ``image`` and ``camera`` keys (split ``train``).
+:func:`write_folder` writes any image set in the layout (SynthGaze for "+DP":
+``data_prep/synthgaze_eg3d.py``).
 """
 
 import io
@@ -147,6 +149,31 @@ def image_names(path):
         return sorted(n for n in store.names() if pathlib.PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES)
     finally:
         store.close()
+
+
+def write_folder(out, pairs):
+    """Writes ``(image uint8 (H, W, 3), label (25,))`` pairs as an EG3D dataset folder; returns how many.
+
+    The layout :func:`read` reads (EG3D's ``dataset_tool.py``'s before
+    zipping): ``00000/img00000000.png``, 1000 images a folder, and the labels
+    in ``dataset.json``. A folder that exists and is not empty is refused
+    (DataError), so nothing there is overwritten.
+    """
+    out = pathlib.Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError(f"{out}: exists and is not an empty folder; choose a new --out")
+    labels = []
+    for index, (image, label) in enumerate(pairs):
+        label = np.asarray(label, np.float64).reshape(-1)
+        if label.shape != (LABEL_SIZE,) or not np.all(np.isfinite(label)):
+            raise DataError(f"image {index}: a label must be {LABEL_SIZE} finite numbers, got shape {label.shape}")
+        name = f"{index // UNIT_SIZE:05d}/img{index:08d}.png"
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.asarray(image, np.uint8)).save(out / name)
+        labels.append([name, label.tolist()])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "dataset.json").write_text(json.dumps({"labels": labels}))
+    return len(labels)
 
 
 def decode_image(data, where):

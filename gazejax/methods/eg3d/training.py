@@ -29,9 +29,9 @@ import optax
 from gazejax.convert import load_frozen
 from gazejax.losses.adversarial import nonsaturating_d, nonsaturating_g
 from gazejax.methods.eg3d import losses, schedules
-from gazejax.methods.eg3d.converted import load_converted
 from gazejax.methods.eg3d.discriminator import DualDiscriminator, filtered_resize
 from gazejax.methods.eg3d.generator import CAMERA_LABEL_SIZE, TriPlaneGenerator
+from gazejax.methods.eg3d.resume import resumed_variables
 from gazejax.pretrained.gaze_estimator import estimate_angles
 from gazejax.train.method import TrainState
 from gazejax.train.precision import compute_dtype
@@ -141,7 +141,7 @@ def init(config, key, batch):
     raw = jnp.zeros((labels.shape[0], r, r, 3))  # D's weights do not depend on the raw size
     d_vars = discriminator.init(k_d, {"image": _real_images(config, batch), "image_raw": raw}, labels)
     if config.model.resume:
-        _, resumed_g, _, resumed_d = load_converted(config.model.resume)
+        resumed_g, resumed_d = resumed_variables(config.model.resume)
         check_resumed_shapes(config.model.resume, "generator", g_vars, resumed_g)
         g_vars = resumed_g
         if resumed_d is not None:

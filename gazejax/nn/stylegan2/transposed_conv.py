@@ -7,10 +7,10 @@ swapped) at stride ``s``. So its input gradient is ``C_k(g)``, and its kernel
 gradient is the kernel gradient of ``C_k`` with ``x`` as the cotangent.
 
 XLA derives the kernel gradient itself as a convolution over the
-zero-dilated input, which XLA:CPU runs 10 to 20 times slower than this: on a
-2-core x86-64 CPU, a 3x3, 128 -> 128-channel, stride-2 transposed
-convolution of a (8, 64, 64, 128) float32 batch took 5.2 s forward and
-backward with XLA's own gradient, 0.41 s with this one (PyTorch: 0.23 s).
+zero-dilated input, which XLA:CPU runs very slowly: on a 2-core x86-64 CPU,
+a 3x3, 128 -> 128-channel, stride-2 transposed convolution of a
+(8, 64, 64, 128) float32 batch took 5.2 s forward and backward with XLA's
+own gradient, 0.41 s with this one (PyTorch: 0.23 s).
 """
 
 import functools
