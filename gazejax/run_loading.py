@@ -118,7 +118,7 @@ def checkpoint_steps(run_dir, config, best=False):
     return steps
 
 
-def load_model(run_dir, method=None, step=None, best=False):
+def load_model(run_dir, method=None, step=None, best=False, paths=None):
     """Restores what inference needs from a training run (see the module docstring).
 
     Args:
@@ -127,6 +127,8 @@ def load_model(run_dir, method=None, step=None, best=False):
       step: a checkpoint step; default the newest intact one (or the best
         with ``best``). A bundle holds one step: ``step``/``best`` do not apply to it.
       best: take the best checkpoint by ``config.best_metric``.
+      paths: dotted state paths to restore instead of the method's
+        ``inference_state`` (a run directory only; a bundle holds just those).
 
     Every array read is checked against its checksum. Without ``step`` and
     ``best``, a newest checkpoint that is unreadable or corrupted is reported
@@ -135,10 +137,12 @@ def load_model(run_dir, method=None, step=None, best=False):
     if pathlib.Path(run_dir).is_file():
         if step is not None or best:
             raise RunError(f"{run_dir} is an inference bundle of one step; --step/--best do not apply")
+        if paths is not None:
+            raise RunError(f"{run_dir} is an inference bundle: it holds the inference state only")
         return load_bundle(run_dir, method)
     config = load_run_config(run_dir, method)
     steps = [step] if step is not None else checkpoint_steps(run_dir, config, best)
-    paths = load_method(config.method).inference_state
+    paths = paths or load_method(config.method).inference_state
     try:
         step, state = checkpointing.newest_intact(
             steps, lambda s: checkpointing.restore_subtrees(run_dir, s, paths))

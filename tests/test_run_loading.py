@@ -115,6 +115,10 @@ def test_an_inference_bundle_redirects_as_its_run(trained_run, tmp_path, capsys)
     assert (run.method, run.step) == ("livegaze", 0)
     assert run.config.to_dict() == load_run_config(root / "run").to_dict()
     assert set(run.state) == {"params"}
+    # a run directory restores chosen parts of its state; a bundle holds the inference state only
+    assert set(load_model(root / "run", paths=("params", "opt_state")).state) == {"params", "opt_state"}
+    with pytest.raises(RunError, match="holds the inference state only"):
+        load_model(bundle, paths=("params",))
     got = Redirector.from_workdir(bundle)(src["image"], tgt["gaze_head"], tgt["camera"])["image"]
     np.testing.assert_allclose(got, expected, atol=1e-6)
 

@@ -10,8 +10,7 @@ and the schedules start afresh, as when fine-tuning a release.
 import pathlib
 
 from gazejax.methods.eg3d.converted import load_converted
-from gazejax.run_loading import RunError, checkpoint_steps, load_run_config
-from gazejax.train import checkpointing
+from gazejax.run_loading import load_model
 
 RUN_PATHS = ("ema_params", "extra.buffers", "params.discriminator")
 
@@ -30,10 +29,5 @@ def resumed_variables(path):
     if not (path / "config.json").is_file():
         _, generator, _, discriminator = load_converted(path)
         return generator, discriminator
-    config = load_run_config(path, method="eg3d")
-    try:
-        _, state = checkpointing.newest_intact(
-            checkpoint_steps(path, config), lambda step: checkpointing.restore_subtrees(path, step, RUN_PATHS))
-    except checkpointing.CheckpointError as e:
-        raise RunError(str(e)) from None
+    state = load_model(path, method="eg3d", paths=RUN_PATHS).state
     return {"params": state["ema_params"], **state["extra"]["buffers"]}, {"params": state["params"]["discriminator"]}
