@@ -51,7 +51,7 @@ def test_synthgaze_variant_times_the_networks_of_the_synthgaze_config():
     w = eg3d.synthgaze_workload()
     assert (w.plane_resolution, w.plane_channels, w.sr_variant, w.sr_widths) == (64, 16, "2X", (32, 16))
     assert w.resolution == 128
-    assert (w.neural_rendering_resolution, w.n_coarse, w.n_fine, w.chunk_rays) == (32, 24, 24, None)
+    assert (w.neural_rendering_resolution, w.n_coarse, w.n_fine) == (32, 24, 24)
     assert w.forward_batches == (config.batch_size,) and w.train_batch == config.batch_size == 8
     torch = pytest.importorskip("torch")
     nets = eg3d.Networks(w, torch)

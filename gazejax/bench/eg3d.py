@@ -74,7 +74,6 @@ class Workload:
     n_fine: int = 48
     d_channel_base: int = 32768
     d_channel_max: int = 512
-    chunk_rays: int | None = None  # JAX side only; PyTorch renders all rays at once
     g_lr: float = 0.0025
     d_lr: float = 0.002
     betas: tuple = (0.0, 0.99)
@@ -99,7 +98,7 @@ def synthgaze_workload():
                                 "decoder_hidden", "sr_variant", "n_coarse", "n_fine", "d_channel_base",
                                 "d_channel_max")}
     return Workload(forward_batches=(config.batch_size,), train_batch=config.batch_size, **sizes,
-                    sr_widths=tuple(m.sr_widths) or None, chunk_rays=m.chunk_rays or None,
+                    sr_widths=tuple(m.sr_widths) or None,
                     neural_rendering_resolution=config.schedule.neural_rendering_resolution_initial,
                     g_lr=o.g_lr, d_lr=o.d_lr, betas=(o.b1, o.b2))
 
@@ -149,8 +148,7 @@ class Networks:
             backbone=dict(z_dim=w.z_dim, c_dim=CAMERA_LABEL_SIZE, w_dim=w.w_dim, resolution=w.plane_resolution,
                           plane_channels=w.plane_channels, channel_base=w.channel_base, channel_max=w.channel_max),
             decoder_hidden=w.decoder_hidden, sr_variant=w.sr_variant, sr_widths=w.sr_widths,
-            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine,
-            chunk_rays=w.chunk_rays)
+            neural_rendering_resolution=w.neural_rendering_resolution, n_coarse=w.n_coarse, n_fine=w.n_fine)
         self.discriminator = DualDiscriminator(w.resolution, CAMERA_LABEL_SIZE, w.d_channel_base, w.d_channel_max)
         if torch is None:
             z, c, real = self.inputs(1)
