@@ -2,7 +2,7 @@
 
 Usage::
 
-    python data_prep/synthgaze_eg3d.py --name r128_i100_f8_v6_t10_s0_cg80 --out FOLDER
+    python data_prep/synthgaze_eg3d.py --name r128_i100_f8_v6_t10_s0_cg80_gs25 --out FOLDER
                                        [--data-dir D] [--split train]
 
 ``--name`` is a SynthGaze build in ``--data-dir`` (default: the training data
@@ -31,7 +31,7 @@ PROG = "synthgaze_eg3d"
 
 def make_parser():
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--name", required=True, help="SynthGaze build (config name), e.g. r128_i100_f8_v6_t10_s0_cg80")
+    parser.add_argument("--name", required=True, help="SynthGaze build (config name), e.g. r128_i100_f8_v6_t10_s0_cg80_gs25")
     parser.add_argument("--out", required=True, help="new folder for the EG3D-layout copy")
     parser.add_argument("--data-dir", default=None, help="where the build is (default: the training data directory)")
     parser.add_argument("--split", default="train", help="split to write (default train)")

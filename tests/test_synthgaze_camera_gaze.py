@@ -1,4 +1,5 @@
-"""SynthGaze's camera-facing gaze bias (``camera_gaze_share``): FFHQ's "people look into the lens"."""
+"""SynthGaze's camera-facing gaze bias (``camera_gaze_share``): FFHQ's "people look into the lens";
+and its portrait eyes (``gaze_spread``), which look roughly where the face points."""
 
 import jax
 import numpy as np
@@ -54,6 +55,22 @@ def test_the_share_is_drawn_per_record_and_zero_changes_nothing():
     assert (per_view[:, 0] != per_view[:, 1]).any()  # one view of a frame can look, the other not
 
 
+def test_gaze_spread_scales_the_head_frame_gaze_and_leaves_camera_facing_records_alone():
+    full = synthgaze.record_labels(0, IDENTITIES, FRAMES, VIEWS, camera_gaze_share=0.5)
+    narrow = synthgaze.record_labels(0, IDENTITIES, FRAMES, VIEWS, camera_gaze_share=0.5, gaze_spread=0.25)
+    at_camera = synthgaze.record_labels(0, IDENTITIES, FRAMES, VIEWS, camera_gaze_share=1.0)["gaze_head"]
+    looks = np.all(full["gaze_head"] == at_camera, axis=-1)
+    assert 0.3 < looks.mean() < 0.7
+    # the same records look into the camera, with the same gaze; the others' gaze is a quarter of the draw
+    np.testing.assert_array_equal(narrow["gaze_head"][looks], full["gaze_head"][looks])
+    np.testing.assert_allclose(narrow["gaze_head"][~looks], 0.25 * full["gaze_head"][~looks], rtol=1e-6)
+    np.testing.assert_array_equal(narrow["camera"], full["camera"])
+    assert np.abs(narrow["gaze_head"][~looks]).max(0) == pytest.approx(np.radians([25, 35]) / 4, rel=0.1)
+    rendered = synthgaze.records(0, IDENTITIES[:1], FRAMES[:1], VIEWS[:1], 32, gaze_spread=0.25)
+    np.testing.assert_allclose(rendered["gaze_head"], 0.25 * synthgaze.record_labels(
+        0, IDENTITIES[:1], FRAMES[:1], VIEWS[:1])["gaze_head"], rtol=1e-6)
+
+
 def test_biased_builds_are_named_apart_and_bad_shares_are_refused():
     name = synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, camera_gaze_share=0.8)
     assert name == "r64_i10_f4_v2_t2_s0_cg80"
@@ -67,6 +84,16 @@ def test_biased_builds_are_named_apart_and_bad_shares_are_refused():
             synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, camera_gaze_share=bad)
     with pytest.raises(ValueError, match="camera_gaze_share"):
         synthgaze.record_labels(0, [0], [0], [0], camera_gaze_share=2.0)
+    name = synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, camera_gaze_share=0.8, gaze_spread=0.25)
+    assert name == "r64_i10_f4_v2_t2_s0_cg80_gs25"
+    assert synthgaze_tfds.config_for_name(name).gaze_spread == pytest.approx(0.25)
+    assert synthgaze_tfds.config_for_name("r64_i10_f4_v2_t2_s0_cg80").gaze_spread == 1.0
+    assert synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, gaze_spread=0.25).endswith("_s0_gs25")
+    for bad in (0.0, 1.5, True, "0.5", 0.125):
+        with pytest.raises(ValueError, match="gaze_spread"):
+            synthgaze_tfds.custom_name(64, 10, 4, 2, 2, 0, gaze_spread=bad)
+    with pytest.raises(ValueError, match="gaze_spread"):
+        synthgaze.records(0, [0], [0], [0], 32, gaze_spread=-1.0)
 
 
 def test_eg3d_bias_option_trains_on_the_biased_build(monkeypatch, tmp_path):
@@ -76,9 +103,11 @@ def test_eg3d_bias_option_trains_on_the_biased_build(monkeypatch, tmp_path):
     built = {}
     monkeypatch.setattr(synthgaze_tfds, "build", lambda data_dir, **kw: built.update(kw) or "built")
     monkeypatch.setattr(synthgaze_tfds, "data_source", lambda data_dir, name, split: [])
-    for arg, share in (("tiny", 0.0), ("tiny,bias=on", 0.8), ("synthgaze,bias=on,gaze=on", 0.8)):
+    for arg, share, spread in (("tiny", 0.0, 1.0), ("tiny,bias=on", 0.8, 0.25),
+                               ("synthgaze,bias=on,gaze=on", 0.8, 0.25), ("synthgaze,bias=control", 0.0, 0.25)):
         config = load_config(f"configs/eg3d.py:{arg}", [f"data.dir={tmp_path}"])
         pipeline.open_source(config.data, "train")
-        assert built["camera_gaze_share"] == share, arg
-    with pytest.raises(ValueError, match="bias=on biases SynthGaze"):
-        load_config("configs/eg3d.py:ffhq,bias=on")
+        assert (built["camera_gaze_share"], built["gaze_spread"]) == (share, spread), arg
+    for bias in ("on", "control"):
+        with pytest.raises(ValueError, match=f"bias={bias} builds SynthGaze portraits"):
+            load_config(f"configs/eg3d.py:ffhq,bias={bias}")

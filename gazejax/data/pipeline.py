@@ -182,6 +182,7 @@ def open_source(data_config, split):
             # runs saved before these options existed were lit per frame, without the bias
             one_light=data_config.get("one_light", False),
             camera_gaze_share=data_config.get("camera_gaze_share", 0.0),
+            gaze_spread=data_config.get("gaze_spread", 1.0),
         )
         source = synthgaze_tfds.data_source(data_dir, name, split)
         return source, data_dir / "gazejax_index" / f"synthgaze_{name}_{split}.npz"

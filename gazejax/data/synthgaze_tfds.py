@@ -40,6 +40,7 @@ class SynthGazeConfig(tfds.core.BuilderConfig):
     seed: int = 0
     one_light: bool = False  # every frame of an identity lit as its frame 0
     camera_gaze_share: float = 0.0  # share of records whose eyes look at their camera (FFHQ's bias)
+    gaze_spread: float = 1.0  # scales the head-frame gaze draw (portraits look roughly ahead)
 
 
 def _config(name, resolution, identities, frames, views, test_identities, description):
@@ -60,22 +61,31 @@ PREDEFINED = [
     _config("r128", 128, 200, 20, 9, 20, "128^2, 200 identities x 20 frames x 9 views"),
     _config("r512", 512, 200, 20, 9, 20, "512^2, 200 identities x 20 frames x 9 views"),
 ]
-_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)(_onelight)?(?:_cg(\d+))?$")
+_CUSTOM = re.compile(r"^r(\d+)_i(\d+)_f(\d+)_v(\d+)_t(\d+)_s(\d+)(_onelight)?(?:_cg(\d+))?(?:_gs(\d+))?$")
+
+
+def _whole_percent(name, value):
+    percent = round(value * 100)
+    if abs(percent - value * 100) > 1e-6:
+        raise ValueError(f"{name} must be a whole percent, got {value!r}")
+    return percent
 
 
 def custom_name(
-    resolution, identities, frames, views, test_identities, seed, one_light=False, camera_gaze_share=0.0
+    resolution, identities, frames, views, test_identities, seed, one_light=False, camera_gaze_share=0.0,
+    gaze_spread=1.0,
 ):
-    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0[_onelight][_cg80]``.
+    """The config name that encodes a custom setting, e.g. ``r64_i10_f4_v3_t2_s0[_onelight][_cg80][_gs25]``.
 
-    ``_cg<P>``: P percent of the records look at their camera (a whole percent).
+    ``_cg<P>``: P percent of the records look at their camera; ``_gs<P>``: the
+    head-frame gaze draw scaled to P percent (both whole percents).
     """
     sample.check_camera_gaze_share(camera_gaze_share)
-    percent = round(camera_gaze_share * 100)
-    if abs(percent - camera_gaze_share * 100) > 1e-6:
-        raise ValueError(f"camera_gaze_share must be a whole percent, got {camera_gaze_share!r}")
+    sample.check_gaze_spread(gaze_spread)
+    camera, spread = _whole_percent("camera_gaze_share", camera_gaze_share), _whole_percent("gaze_spread", gaze_spread)
     name = f"r{resolution}_i{identities}_f{frames}_v{views}_t{test_identities}_s{seed}"
-    return name + ("_onelight" if one_light else "") + (f"_cg{percent}" if percent else "")
+    return (name + ("_onelight" if one_light else "") + (f"_cg{camera}" if camera else "")
+            + (f"_gs{spread}" if spread != 100 else ""))
 
 
 def config_for_name(name):
@@ -88,7 +98,7 @@ def config_for_name(name):
         known = ", ".join(c.name for c in PREDEFINED)
         raise ValueError(
             f"unknown synthgaze config {name!r}: use one of {known} "
-            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>[_onelight][_cg<percent>]"
+            "or r<R>_i<N>_f<F>_v<V>_t<T>_s<seed>[_onelight][_cg<percent>][_gs<percent>]"
         )
     r, n, f, v, t, s = (int(g) for g in match.groups()[:6])
     return SynthGazeConfig(
@@ -102,6 +112,7 @@ def config_for_name(name):
         seed=s,
         one_light=match.group(7) is not None,
         camera_gaze_share=int(match.group(8) or 0) / 100,
+        gaze_spread=int(match.group(9) or 100) / 100,
     )
 
 
@@ -109,6 +120,7 @@ def check_config(config):
     """Raises ValueError (one line) for a setting that cannot be built."""
     sample.check_resolution(config.resolution)
     sample.check_camera_gaze_share(config.camera_gaze_share)
+    sample.check_gaze_spread(config.gaze_spread)
     for field in ("identities", "frames", "views"):
         if getattr(config, field) < 1:
             raise ValueError(f"{field} must be at least 1, got {getattr(config, field)}")
@@ -195,7 +207,7 @@ class SynthGaze(tfds.core.GeneratorBasedBuilder):
             for start in range(0, len(grid), batch):
                 ids = grid[start : start + batch]
                 out = sample.records(
-                    c.seed, *ids.T, c.resolution, c.one_light, c.camera_gaze_share
+                    c.seed, *ids.T, c.resolution, c.one_light, c.camera_gaze_share, c.gaze_spread
                 )
                 out.pop("iris_mask")
                 for i, (identity, frame, view) in enumerate(ids):
@@ -214,18 +226,20 @@ def build(
     test_identities=None,
     one_light=False,
     camera_gaze_share=0.0,
+    gaze_spread=1.0,
 ):
     """Renders and writes a SynthGaze dataset; returns its config name.
 
     ``test_identities`` defaults to a fifth of the identities (at least 1);
     ``one_light`` lights every frame of an identity as its frame 0;
-    ``camera_gaze_share`` of the records look at their camera (whole percents).
+    ``camera_gaze_share`` of the records look at their camera, the others within
+    ``gaze_spread`` of the full gaze range (whole percents).
     A setting equal to a predefined config reuses that config's name.
     """
     if test_identities is None:
         test_identities = max(1, identities // 5)
     name = custom_name(
-        resolution, identities, frames, views, test_identities, seed, one_light, camera_gaze_share
+        resolution, identities, frames, views, test_identities, seed, one_light, camera_gaze_share, gaze_spread
     )
     config = config_for_name(name)
     check_config(config)
@@ -234,7 +248,7 @@ def build(
             getattr(predefined, f) == getattr(config, f)
             for f in (
                 "resolution", "identities", "frames", "views", "test_identities", "seed",
-                "one_light", "camera_gaze_share",
+                "one_light", "camera_gaze_share", "gaze_spread",
             )
         ):
             config = predefined

@@ -10,7 +10,9 @@ camera in every frame of an identity and same-view pairs share the camera.
 With a ``camera_gaze_share`` above 0, ``fold_in(fold_in(k_frame,
 CAMERA_GAZE_STREAM), view)`` decides whether a record's eyes look at its camera
 instead (FFHQ portraits' bias: people look into the lens), so such records'
-gaze depends on the view. Codes are uniform in [-1, 1]; :func:`build_scene` maps them
+gaze depends on the view. A ``gaze_spread`` below 1 narrows the head-frame
+gaze draw around straight ahead (portraits: people look roughly where their
+face points). Codes are uniform in [-1, 1]; :func:`build_scene` maps them
 to geometry and colours with the numbers in :mod:`anatomy`.
 
 Gaze model: both eyeballs rotate to the same direction (a target at
@@ -121,13 +123,15 @@ def camera_facing_gaze(shape_code, camera_angles):
     return vector_to_pitchyaw(HEAD_TO_WORLD.T @ (to_camera / jnp.linalg.norm(to_camera)))
 
 
-def record_draws(seed_key, identity, frame, view, camera_gaze_share=0.0):
+def record_draws(seed_key, identity, frame, view, camera_gaze_share=0.0, gaze_spread=1.0):
     """Head-frame gaze (2,) and camera orbit (yaw, pitch) (2,) of one record.
 
-    The gaze is the frame's draw, or -- with probability ``camera_gaze_share``,
-    drawn per record -- the gaze that looks at the record's camera.
+    The gaze is the frame's draw scaled by ``gaze_spread``, or -- with
+    probability ``camera_gaze_share``, drawn per record -- the gaze that looks
+    at the record's camera.
     """
     gaze_head, _ = frame_draws(seed_key, identity, frame)
+    gaze_head = gaze_head * gaze_spread
     camera_angles = view_camera(seed_key, identity, view)
     k_frame = _frame_key(seed_key, identity, frame)
     k_record = jax.random.fold_in(jax.random.fold_in(k_frame, CAMERA_GAZE_STREAM), view)

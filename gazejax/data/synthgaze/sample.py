@@ -47,6 +47,12 @@ def check_camera_gaze_share(share):
         raise ValueError(f"camera_gaze_share must be a number in [0, 1], got {share!r}")
 
 
+def check_gaze_spread(spread):
+    """Raises ValueError (one line) unless ``spread`` is a number in (0, 1]."""
+    if isinstance(spread, bool) or not isinstance(spread, (int, float, np.floating)) or not 0.0 < spread <= 1.0:
+        raise ValueError(f"gaze_spread must be a number in (0, 1], got {spread!r}")
+
+
 def _to_uint8(x):
     return jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8)
 
@@ -124,13 +130,13 @@ def _render_many(seed_key, identities, frames, views, gaze_head, camera_angles, 
     return {k: np.stack([np.asarray(o[k]) for o in outs]) for k in outs[0]}
 
 
-_draws = jax.jit(jax.vmap(params.record_draws, in_axes=(None, 0, 0, 0, None)))
+_draws = jax.jit(jax.vmap(params.record_draws, in_axes=(None, 0, 0, 0, None, None)))
 
 
 @jax.jit
-@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0, None))
-def _labels(seed_key, identity, frame, view, camera_gaze_share):
-    gaze_head, camera = params.record_draws(seed_key, identity, frame, view, camera_gaze_share)
+@functools.partial(jax.vmap, in_axes=(None, 0, 0, 0, None, None))
+def _labels(seed_key, identity, frame, view, camera_gaze_share, gaze_spread):
+    gaze_head, camera = params.record_draws(seed_key, identity, frame, view, camera_gaze_share, gaze_spread)
     label, _, gaze, head_pose = _pose_labels(gaze_head, camera)
     return dict(gaze=gaze, gaze_head=gaze_head, head_pose=head_pose, camera=label)
 
@@ -142,7 +148,8 @@ def _check_ids(name, values):
     return values.astype(np.int32)
 
 
-def records(seed, identities, frames, views, resolution, one_light=False, camera_gaze_share=0.0):
+def records(seed, identities, frames, views, resolution, one_light=False, camera_gaze_share=0.0,
+            gaze_spread=1.0):
     """Renders a batch of SynthGaze records.
 
     Args:
@@ -154,6 +161,8 @@ def records(seed, identities, frames, views, resolution, one_light=False, camera
       camera_gaze_share: probability in [0, 1] that a record's eyes look at
         its camera (FFHQ's portrait bias; drawn per record, so such a
         record's gaze depends on its view).
+      gaze_spread: in (0, 1], scales the head-frame gaze draw (1: up to
+        25 deg pitch and 35 deg yaw; portraits look roughly ahead).
 
     Returns:
       dict of numpy arrays with a leading batch axis B: the schema's keys
@@ -166,7 +175,8 @@ def records(seed, identities, frames, views, resolution, one_light=False, camera
     ids = _check_id_arrays(identities, frames, views)
     key = jax.random.key(seed)
     check_camera_gaze_share(camera_gaze_share)
-    gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids, camera_gaze_share))
+    check_gaze_spread(gaze_spread)
+    gaze_head, camera_angles = (np.asarray(x) for x in _draws(key, *ids, camera_gaze_share, gaze_spread))
     return _render_many(key, *ids, gaze_head, camera_angles, resolution, one_light)
 
 
@@ -178,7 +188,7 @@ def _check_id_arrays(identities, frames, views):
     return ids
 
 
-def record_labels(seed, identities, frames, views, camera_gaze_share=0.0):
+def record_labels(seed, identities, frames, views, camera_gaze_share=0.0, gaze_spread=1.0):
     """The labels of :func:`records` without rendering (cheap; for statistics).
 
     Equal to the rendered records' labels up to float32 rounding.
@@ -187,7 +197,8 @@ def record_labels(seed, identities, frames, views, camera_gaze_share=0.0):
     """
     ids = _check_id_arrays(identities, frames, views)
     check_camera_gaze_share(camera_gaze_share)
-    return jax.tree.map(np.asarray, _labels(jax.random.key(seed), *ids, camera_gaze_share))
+    check_gaze_spread(gaze_spread)
+    return jax.tree.map(np.asarray, _labels(jax.random.key(seed), *ids, camera_gaze_share, gaze_spread))
 
 
 def controlled_records(seed, identities, gaze_head, camera_angles, resolution, frame=0):

@@ -11,6 +11,11 @@ truncation ``psi`` with ``cutoff``, from three cameras on EG3D's orbit
   the estimator reads on the image and the face angles of that camera
   (``config.loss.face_angle_formula``); the sum over views of the mean over
   seeds (lower is better). Estimator preprocessing follows ``config.loss``.
+- ``camera_following``: with an estimator, how much the read gaze follows
+  the camera round the face, ``1 -`` the slope of the read yaw against the
+  face yaw across the views (0: eyes fixed in the head turn with it; 1: eyes
+  look into every camera, FFHQ's bias). Unlike GFAS it ignores where a seed's
+  eyes look, only how that changes with the camera.
 - ``pose_error_deg``: when the estimator also reads head pose, the angle
   between its head pose and the direction the face points in that camera's
   frame (the geometric face angles, the head-pose convention), mean over
@@ -18,6 +23,15 @@ truncation ``psi`` with ``cutoff``, from three cameras on EG3D's orbit
 - ``identity_similarity``: with ``eval.identity_network``, the mean cosine
   similarity of the embeddings of one seed's views, over every pair of views
   and every seed (1 = the same embedding from every side).
+- ``reference_<rule>_gfas``, ``_per_view_mse`` and ``_camera_following``:
+  with an estimator and SynthGaze data (``eval.reference_faces`` > 0), the
+  same scores of true SynthGaze faces seen from the same views, with the
+  eyes fixed in the head or looking into every camera
+  (:mod:`.synthgaze_reference`).
+
+Also writes ``workdir/eg3d_views.png`` (:mod:`.view_sheet`): the first
+``eval.view_sheet_seeds`` seeds from every view, with the face direction and
+the estimator's gaze drawn.
 
 Set-level metrics (:mod:`.fid_kid`), with ``eval.fid_checkpoint``: ``fid``
 and ``kid`` of samples against the training split's real images.
@@ -26,6 +40,7 @@ and ``kid`` of samples against the training split's real images.
 import importlib
 import itertools
 import math
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -36,6 +51,8 @@ from gazejax.geometry import angular_error, camera_label, from_eg3d_sampler_angl
 from gazejax.methods.eg3d import losses, schedules
 from gazejax.methods.eg3d.fid_kid import fid_and_kid
 from gazejax.methods.eg3d.training import build_models
+from gazejax.methods.eg3d.synthgaze_reference import reference_faces
+from gazejax.methods.eg3d.view_sheet import save_view_sheet
 from gazejax.pretrained.gaze_estimator import estimate_angles
 
 
@@ -72,9 +89,50 @@ def mean_view_similarity(embeddings):
     return float(np.mean([np.sum(unit[:, i] * unit[:, j], axis=-1) for i, j in pairs]))
 
 
+def camera_following(read_yaw, face_yaw):
+    """``1 -`` the least-squares slope of the seeds' mean read yaw on the face yaw.
+
+    ``read_yaw`` (N, V): the camera-frame gaze yaw read on each seed's views;
+    ``face_yaw`` (V,): the face's yaw in each view's camera, not all equal.
+    Eyes fixed in the head read ``face yaw + their own yaw``: slope 1, 0 returned.
+    Eyes that look into every camera read the same yaw in all: slope 0, 1 returned.
+    """
+    face = np.asarray(face_yaw, np.float64) - np.mean(face_yaw)
+    read = np.mean(np.asarray(read_yaw, np.float64), axis=0)
+    return float(1.0 - np.dot(read - read.mean(), face) / np.dot(face, face))
+
+
+def gaze_scores(read, targets, face_yaw):
+    """GFAS, its ``per_view_mse`` and ``camera_following`` of the gaze ``read`` (N, V, 2).
+
+    ``targets`` (V, 2): the face angles GFAS compares with; ``face_yaw`` (V,):
+    the geometric face yaw of each view (no camera following when all are equal).
+    """
+    per_view = np.mean(np.square(read - np.asarray(targets)), axis=-1).mean(axis=0)
+    scores = dict(gfas=float(per_view.sum()), per_view_mse=[float(x) for x in per_view])
+    if np.ptp(face_yaw) > 0:
+        scores["camera_following"] = camera_following(read[..., 1], face_yaw)
+    return scores
+
+
+def reference_scores(config, read_gaze):
+    """``reference_<rule>_*``: :func:`gaze_scores` of the true faces of :mod:`.synthgaze_reference`.
+
+    ``read_gaze``: images (M, H, W, 3) in [-1, 1] -> the estimator's gaze (M, 2).
+    """
+    out = {}
+    for rule, faces in reference_faces(config, config.eval.reference_faces).items():
+        n, n_views = faces["image"].shape[:2]
+        read = read_gaze(faces["image"].reshape(n * n_views, *faces["image"].shape[2:]) * 2 - 1)
+        labels = jnp.asarray(faces["camera"])
+        scores = gaze_scores(read.reshape(n, n_views, 2), losses.face_angles(labels, config.loss.face_angle_formula),
+                             np.asarray(losses.face_angles(labels, "geometric"))[:, 1])
+        out.update({f"reference_{rule}_{name}": value for name, value in scores.items()})
+    return out
+
+
 def evaluate(config, state, workdir):
     """The metrics above that ``config.eval`` enables (GFAS needs a gaze estimator)."""
-    del workdir  # the trainer writes eval.json
     e = config.eval
     estimator = e.estimator_checkpoint or config.loss.gaze_estimator_checkpoint
     embed = identity_network(config)
@@ -85,14 +143,15 @@ def evaluate(config, state, workdir):
     g_vars = {"params": state.ema_params, **state.extra["buffers"]}
     results = {}
     if estimator or embed:
-        results.update(view_metrics(config, generator, g_vars, estimator, embed))
+        results.update(view_metrics(config, generator, g_vars, estimator, embed, workdir))
     if e.fid_checkpoint:
         results.update(fid_and_kid(config, generator, g_vars))
     return results
 
 
-def view_metrics(config, generator, g_vars, estimator, embed):
-    """GFAS and pose error (with an ``estimator`` directory) and identity similarity (with ``embed``)."""
+def view_metrics(config, generator, g_vars, estimator, embed, workdir):
+    """GFAS, camera following and pose error (with an ``estimator`` directory) and identity similarity
+    (with ``embed``); writes the view sheet."""
     e = config.eval
     conditioning, views = view_labels(config)
     n_views = views.shape[0]
@@ -107,9 +166,12 @@ def view_metrics(config, generator, g_vars, estimator, embed):
                                   noise_mode="const")["image"] for v in range(n_views)]
         return jnp.stack(images, axis=1)  # (n, V, H, W, 3) in [-1, 1]
 
-    judge = None
+    judge, origin = None, (0.5, 0.5)
     if estimator:
         module, variables, info = load_frozen(estimator)
+        crop = info.get("crop") if config.loss.gaze_preprocessing == "estimator" else None
+        if crop:  # (top, left, side) fractions: the arrows start between the eyes the estimator reads
+            origin = (crop[0] + crop[2] / 2, crop[1] + crop[2] / 2)
 
         @jax.jit
         def judge(variables, images):
@@ -118,28 +180,36 @@ def view_metrics(config, generator, g_vars, estimator, embed):
 
     gaze_targets = losses.face_angles(views, config.loss.face_angle_formula)
     pose_targets = losses.face_angles(views, "geometric")
-    gaze_errors, pose_errors, embeddings = [], [], []
+    pose_errors, embeddings, reads, sheet = [], [], [], []
     for start in range(0, e.gfas_seeds, e.gfas_batch):
         seeds = range(start, min(start + e.gfas_batch, e.gfas_seeds))
         z = np.stack([np.random.RandomState(s).randn(config.model.z_dim) for s in seeds]).astype(np.float32)
         images = render(g_vars, jnp.asarray(z))
         n = images.shape[0]
         flat = images.reshape(n * n_views, *images.shape[2:])
+        if start < e.view_sheet_seeds:
+            sheet.append(np.clip((np.asarray(images) + 1) / 2, 0.0, 1.0))
         if judge is not None:
             read = {k: np.asarray(v).reshape(n, n_views, 2) for k, v in judge(variables, flat).items()}
-            gaze_errors.append(np.mean(np.square(read["gaze"] - np.asarray(gaze_targets)), axis=-1))
+            reads.append(read["gaze"])
             if "head" in read:
                 pose_errors.append(np.asarray(angular_error(read["head"], pose_targets)))
         if embed is not None:
             unit = jnp.clip((flat + 1) / 2, 0.0, 1.0)
             embeddings.append(np.asarray(embed(unit)).reshape(n, n_views, -1))
     out = {"seeds": e.gfas_seeds}
-    if gaze_errors:
-        per_view = np.concatenate(gaze_errors).mean(axis=0)
-        out.update(gfas=float(per_view.sum()), per_view_mse=[float(x) for x in per_view])
+    reads = np.concatenate(reads) if reads else None
+    if reads is not None:
+        out.update(gaze_scores(reads, gaze_targets, np.asarray(pose_targets)[:, 1]))
     if pose_errors:
         per_view = np.concatenate(pose_errors).mean(axis=0)
         out.update(pose_error_deg=float(per_view.mean()), per_view_pose_error_deg=[float(x) for x in per_view])
     if embeddings:
         out["identity_similarity"] = mean_view_similarity(np.concatenate(embeddings))
+    if judge is not None and e.reference_faces and config.data.builder == "synthgaze":
+        out.update(reference_scores(config, lambda x: np.asarray(judge(variables, jnp.asarray(x))["gaze"])))
+    if sheet:
+        k = e.view_sheet_seeds
+        save_view_sheet(pathlib.Path(workdir) / "eg3d_views.png", np.concatenate(sheet)[:k], pose_targets,
+                        None if reads is None else reads[:k], origin)
     return out
