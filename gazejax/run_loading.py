@@ -27,6 +27,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from gazejax.convert.checkpoint import INFO_FILE, read_info
 from gazejax.train import checkpointing
 from gazejax.train.method import load_method, method_name
 
@@ -156,6 +157,20 @@ BUNDLE_VERSION = 1
 BUNDLE_DTYPES = ("float32", "float16")
 
 
+def with_frozen_infos(config):
+    """A copy of ``config`` where each ``<group>.<name>_checkpoint`` that is a converted checkpoint
+    directory here gains ``<group>.<name>_info``, its info: the bundle is read where it is not."""
+    config = ml_collections.ConfigDict(config.to_dict())
+    for group in config.values():
+        if not isinstance(group, ml_collections.ConfigDict):
+            continue
+        for key, value in list(group.items()):
+            if key.endswith("_checkpoint") and isinstance(value, str) and value \
+                    and (pathlib.Path(value) / INFO_FILE).is_file():
+                group[key.removesuffix("_checkpoint") + "_info"] = read_info(value)
+    return config
+
+
 def save_bundle(path, run, dtype="float32"):
     """Writes ``run`` (a :class:`TrainedRun`) as one inference-bundle file.
 
@@ -171,7 +186,7 @@ def save_bundle(path, run, dtype="float32"):
 
     payload = {
         "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "method": run.method, "step": int(run.step),
-        "config": run.config.to_json(), "dtype": dtype, "state": jax.tree.map(stored, run.state),
+        "config": with_frozen_infos(run.config).to_json(), "dtype": dtype, "state": jax.tree.map(stored, run.state),
     }
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from PIL import Image
 
 import livegaze_tiny
 from gazejax.cli import main
+from gazejax.convert import frozen_network, read_info
 from gazejax.methods.livegaze import training as livegaze
 from gazejax.methods.livegaze.inference import Redirector
 from gazejax.run_loading import RunError, load_model, load_run_config
@@ -113,7 +114,15 @@ def test_an_inference_bundle_redirects_as_its_run(trained_run, tmp_path, capsys)
     assert main(["export", "--checkpoint", str(root / "run"), "--bundle", str(bundle)]) == 0
     run = load_model(bundle, method="livegaze")
     assert (run.method, run.step) == ("livegaze", 0)
-    assert run.config.to_dict() == load_run_config(root / "run").to_dict()
+    # the bundle's config is the run's, plus the info of the frozen network it names, so that a
+    # bundle read where that directory does not exist still builds the network (the estimator of
+    # GazeNeRF's fitting loss)
+    saved = load_run_config(root / "run").to_dict()
+    saved["loss"]["perceptual_info"] = read_info(config.loss.perceptual_checkpoint)
+    assert run.config.to_dict() == saved
+    module, info = frozen_network("/nonexistent", run.config.loss.perceptual_info)
+    assert info == read_info(config.loss.perceptual_checkpoint)
+    assert module == frozen_network(config.loss.perceptual_checkpoint)[0]
     assert set(run.state) == {"params"}
     # a run directory restores chosen parts of its state; a bundle holds the inference state only
     assert set(load_model(root / "run", paths=("params", "opt_state")).state) == {"params", "opt_state"}

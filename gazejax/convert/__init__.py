@@ -11,7 +11,7 @@ Loading is one call::
 """
 
 from gazejax.convert import eg3d
-from gazejax.convert.checkpoint import NETWORKS, abstract_variables, load, load_frozen, mapping, read_info, save
+from gazejax.convert.checkpoint import NETWORKS, abstract_variables, frozen_network, load, load_frozen, mapping, read_info, save
 from gazejax.convert.state_dict import ConversionError, read_state_dict
 from gazejax.convert.tree import map_state_dict
 
@@ -48,5 +48,5 @@ def convert(network, sources, options=None):
     return variables, info
 
 
-__all__ = ["NETWORKS", "SNAPSHOT_NETWORKS", "ConversionError", "convert", "load", "load_frozen", "read_info", "save",
-           "read_state_dict"]
+__all__ = ["NETWORKS", "SNAPSHOT_NETWORKS", "ConversionError", "convert", "frozen_network", "load", "load_frozen",
+           "read_info", "save", "read_state_dict"]

@@ -75,6 +75,20 @@ def load(directory):
     return module, variables, info
 
 
+def frozen_network(directory, info=None):
+    """``(module, info)`` of a frozen network without its variables.
+
+    Built from ``info`` when given (an inference bundle carries the info of
+    the frozen networks its run used, whose directories may not exist where
+    the bundle is read), else from ``directory``'s own info.
+    """
+    if info:
+        info = dict(info)
+        return mapping(info["network"]).build(info), info
+    module, _, info = load_frozen(directory)
+    return module, info
+
+
 @functools.lru_cache(maxsize=None)
 def load_frozen(directory):
     """:func:`load` for frozen networks inside training code (perceptual VGG, estimators).

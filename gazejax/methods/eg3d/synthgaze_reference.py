@@ -9,7 +9,7 @@ rendered faces (not generated ones) with the same estimator, under two eye rules
 - ``at_camera``: the eyes look into every camera: a generator that learned
   the bias completely.
 
-Their GFAS and camera following bracket a trained generator's (docs/eg3d.md).
+A generator's GFAS and camera following read against these two (docs/eg3d.md).
 """
 
 import math

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from gazejax.convert import load_frozen
+from gazejax.convert import frozen_network
 from gazejax.data import pairing
 from gazejax.data import pipeline as pipeline_lib
 from gazejax.evaluation.buckets import bucket_widths
@@ -209,6 +209,6 @@ def _estimator(config, extra):
     """
     if config.eval.get("estimator_checkpoint", "") or "estimator" not in extra:
         return None
-    module, _, info = load_frozen(config.loss.estimator_checkpoint)
+    module, info = frozen_network(config.loss.estimator_checkpoint, config.loss.get("estimator_info"))
     predict = jax.jit(lambda v, x: estimate_angles(module, v, info, x))
     return functools.partial(predict, extra["estimator"])

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from gazejax import metrics
-from gazejax.convert import load_frozen
+from gazejax.convert import frozen_network, load_frozen
 from gazejax.methods.gazenerf.losses import image_losses, whiten_outside, region_masks
 from gazejax.methods.gazenerf import GazeNeRF
 from gazejax.methods.gazenerf import latent
@@ -105,7 +105,7 @@ def loss_options(config, extra, angular_weight):
                       vgg_layers=GAZENERF_LAYERS, vgg_weights=(config.loss.vgg_weight,) * 4,
                       vgg_importance=config.loss.vgg_importance)
     if "estimator" in extra and angular_weight > 0:
-        module, _, info = load_frozen(config.loss.estimator_checkpoint)
+        module, info = frozen_network(config.loss.estimator_checkpoint, config.loss.get("estimator_info"))
         kwargs["estimator"] = functools.partial(estimate_angles, module,
                                                 jax.lax.stop_gradient(extra["estimator"]), info)
     return kwargs
