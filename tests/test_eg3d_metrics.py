@@ -13,7 +13,7 @@ from pretrained_torch_nets import random_variables
 from random_judge import save_random_judge
 from gazejax import convert
 from gazejax.methods.eg3d import training
-from gazejax.methods.eg3d.evaluation import camera_following, evaluate, mean_view_similarity
+from gazejax.methods.eg3d.evaluation import camera_following, evaluate, mean_view_similarity, view_angles
 from gazejax.methods.eg3d.losses import face_angles
 from gazejax.methods.eg3d.synthgaze_reference import reference_faces
 from gazejax.methods.eg3d.view_sheet import FACE_COLOUR, READ_COLOUR, arrow_end, view_sheet
@@ -114,7 +114,7 @@ def test_view_sheet_tiles_seeds_by_views_and_draws_both_arrows():
 
 def test_reference_faces_keep_their_eyes_in_the_head_or_on_every_camera():
     config = config_loading.load_config("configs/eg3d.py:tiny,bias=control")
-    faces = reference_faces(config, 2)
+    faces = reference_faces(config, 2, view_angles(config))
     fixed, at_camera = faces["fixed"], faces["at_camera"]
     face_yaw = np.asarray(face_angles(jnp.asarray(fixed["camera"])))[:, 1]
     # the GFAS views' yaw offsets, +-0.4 rad; the face yaw is 0.403, not 0.435, as SynthGaze cameras look

@@ -61,13 +61,18 @@ def focal_from_fov(fov_deg):
     return 1.0 / (math.tan(fov_deg * math.pi / 360) * 1.414)
 
 
+def view_angles(config):
+    """Camera orbit (yaw, pitch) ``(V, 2)`` of the GFAS cameras."""
+    e = config.eval
+    return jnp.stack([from_eg3d_sampler_angles(math.pi / 2 + h, math.pi / 2 + e.view_pitch_offset)
+                      for h in e.view_yaw_offsets])
+
+
 def view_labels(config):
     """``(conditioning (25,), views (V, 25))`` EG3D labels of the GFAS cameras."""
     e = config.eval
     focal = focal_from_fov(e.fov_deg)
-    angles = [from_eg3d_sampler_angles(math.pi / 2 + h, math.pi / 2 + e.view_pitch_offset)
-              for h in e.view_yaw_offsets]
-    views = jnp.stack([camera_label(a[0], a[1], look_at=tuple(e.pivot), focal=focal) for a in angles])
+    views = jnp.stack([camera_label(a[0], a[1], look_at=tuple(e.pivot), focal=focal) for a in view_angles(config)])
     return camera_label(0.0, 0.0, look_at=tuple(e.pivot), focal=focal), views
 
 
@@ -121,7 +126,7 @@ def reference_scores(config, read_gaze):
     ``read_gaze``: images (M, H, W, 3) in [-1, 1] -> the estimator's gaze (M, 2).
     """
     out = {}
-    for rule, faces in reference_faces(config, config.eval.reference_faces).items():
+    for rule, faces in reference_faces(config, config.eval.reference_faces, view_angles(config)).items():
         n, n_views = faces["image"].shape[:2]
         read = read_gaze(faces["image"].reshape(n * n_views, *faces["image"].shape[2:]) * 2 - 1)
         labels = jnp.asarray(faces["camera"])

@@ -12,32 +12,25 @@ rendered faces (not generated ones) with the same estimator, under two eye rules
 A generator's GFAS and camera following read against these two (docs/eg3d.md).
 """
 
-import math
-
 import jax
 import numpy as np
 
 from gazejax.data.synthgaze import controlled_records, params
-from gazejax.geometry import from_eg3d_sampler_angles
 
 EYE_RULES = ("fixed", "at_camera")
 
 
-def view_angles(config):
-    """Camera orbit (yaw, pitch) ``(V, 2)`` of the GFAS views (SynthGaze cameras look at the origin)."""
-    e = config.eval
-    return np.array([np.asarray(from_eg3d_sampler_angles(math.pi / 2 + h, math.pi / 2 + e.view_pitch_offset))
-                     for h in e.view_yaw_offsets], np.float32)
+def reference_faces(config, faces, angles):
+    """``{rule: records}`` of identities ``0 .. faces - 1`` of the build, each from every view.
 
-
-def reference_faces(config, faces):
-    """``{rule: records}`` of identities ``0 .. faces - 1`` of the build, each from every GFAS view.
+    ``angles`` (V, 2): the views' camera orbit (yaw, pitch); SynthGaze cameras
+    look at the origin.
 
     Each value holds ``image`` (faces, V, R, R, 3) in [0, 1], the true camera-frame
     ``gaze`` (faces, V, 2) and the views' ``camera`` labels (V, 25).
     """
     d = config.data
-    angles = view_angles(config)
+    angles = np.asarray(angles, np.float32)
     n_views = len(angles)
     key = jax.random.key(d.seed)
     identities = np.repeat(np.arange(faces), n_views)
